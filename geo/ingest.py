@@ -1,0 +1,417 @@
+"""Import a file of reports: recognise it, validate every row, assign neighbourhoods, store one batch.
+
+Every row read ends up stored, quarantined with its reasons, or recognised as a duplicate, so that
+``read == stored + duplicates + quarantined`` always holds. A batch is one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from geo.errors import InputError
+from geo.formats import ColumnMapping, detect_mapping
+from geo.readers import open_source
+from geo.store import REPORT_FIELDS, Store
+from geo.taxonomy import Taxonomy
+from geo.territory import assign_neighbourhoods
+from geo.timeparse import parse_times
+
+__all__ = ["ImportOptions", "ImportSummary", "PreparedRows", "import_file", "prepare_rows", "write_rejects", "rejects_table",
+           "read_category_map", "report_tuples"]
+
+EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
+FUTURE_TOLERANCE = pd.Timedelta(minutes=10)
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a file when its layout is not recognised on its own.
+
+    Attributes
+    ----------
+    columns
+        Column per field (``{"lat": "Y", "time": "Date"}``), as given by ``--lat``, ``--time``…
+    time_format
+        ``strptime`` format of the time column.
+    encoding, sep
+        Force the CSV encoding or separator.
+    source
+        Namespace of source ids (``--source``); defaults to the recognised profile.
+    category_map
+        Label -> category code, applied before the taxonomy's own labels.
+    crs
+        CRS of the coordinate columns when they are not WGS84 longitudes/latitudes (e.g. ``2154``).
+    timezone
+        Zone of times written without offset.
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    time_format: str | None = None
+    encoding: str | None = None
+    sep: str | None = None
+    source: str | None = None
+    category_map: Mapping[str, str] = field(default_factory=dict)
+    crs: str | int | None = None
+    timezone: str = "Europe/Paris"
+
+
+@dataclass
+class ImportSummary:
+    """What an import did; ``read == stored + duplicates + quarantined``."""
+
+    source_name: str
+    format: str
+    profile: str
+    batch_id: int | None = None
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    outside_territory: int = 0
+    unknown_categories: Counter = field(default_factory=Counter)
+    swapped_coordinates: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        """Return the machine-readable summary printed by ``python -m geo import``."""
+        return {
+            "read": self.read, "stored": self.stored, "duplicates": self.duplicates,
+            "quarantined": self.quarantined, "outside_territory": self.outside_territory,
+            "unknown_categories": dict(self.unknown_categories.most_common()),
+            "swapped_coordinates": self.swapped_coordinates, "batch_id": self.batch_id,
+            "format": self.format, "profile": self.profile,
+        }
+
+
+@dataclass
+class PreparedRows:
+    """One chunk after validation: rows to store, rows to quarantine, and what was noticed."""
+
+    valid: pd.DataFrame
+    rejected: list[dict]
+    unknown_categories: Counter
+    swapped: int
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    cleaned = text.fillna("").astype(str).str.strip().str.replace("\u00a0", "", regex=False)
+    comma_decimal = cleaned.str.contains(",", regex=False) & ~cleaned.str.contains(".", regex=False)
+    cleaned = cleaned.where(~comma_decimal, cleaned.str.replace(",", ".", regex=False))
+    return pd.to_numeric(cleaned.where(cleaned.ne("")), errors="coerce")
+
+
+class _Reasons:
+    """Collects (row, column, value, reason) entries, vectorised per check."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.bad = pd.Series(False, index=index)
+        self.entries: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, column: str | None, values: pd.Series | None, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        vals = values[mask] if values is not None else pd.Series("", index=mask.index[mask])
+        self.entries.append(pd.DataFrame({"row": mask.index[mask], "column": column or "",
+                                          "value": vals.astype(str).to_numpy(), "reason": reason}))
+
+    def grouped(self) -> dict[int, list[dict]]:
+        if not self.entries:
+            return {}
+        table = pd.concat(self.entries, ignore_index=True)
+        return {int(row): grp.to_dict("records") for row, grp in table.groupby("row", sort=True)}
+
+
+def _coordinates(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons, crs: str | int | None
+                 ) -> tuple[pd.Series, pd.Series]:
+    lat_text, lon_text = chunk[mapping.lat], chunk[mapping.lon]
+    lat, lon = _numbers(lat_text), _numbers(lon_text)
+    for values, text, column, name in ((lat, lat_text, mapping.lat, "latitude"), (lon, lon_text, mapping.lon,
+                                                                                "longitude")):
+        empty = text.fillna("").astype(str).str.strip().eq("")
+        reasons.add(empty, column, text, f"{name} manquante")
+        reasons.add(values.isna() & ~empty, column, text, f"{name} non numérique")
+    if crs is not None and not pyproj.CRS.from_user_input(crs).equals("EPSG:4326"):
+        transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        x, y = transformer.transform(lon.to_numpy(dtype=float), lat.to_numpy(dtype=float))
+        lon, lat = pd.Series(x, index=chunk.index), pd.Series(y, index=chunk.index)
+    return lat, lon
+
+
+def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.DataFrame, reasons: _Reasons,
+           territory: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Assign neighbourhoods, detect swapped latitude/longitude, reject impossible positions."""
+    numeric = lat.notna() & lon.notna()
+    in_range = numeric & lat.between(-90, 90) & lon.between(-180, 180)
+    swapped_range = numeric & lon.between(-90, 90) & lat.between(-180, 180)
+    codes = pd.Series(None, index=lat.index, dtype=object)
+    swapped = pd.Series(False, index=lat.index)
+    if not territory.empty:
+        codes[in_range] = assign_neighbourhoods(lon[in_range].to_numpy(), lat[in_range].to_numpy(), territory)
+        retry = swapped_range & codes.isna()
+        if retry.any():
+            alt = pd.Series(assign_neighbourhoods(lat[retry].to_numpy(), lon[retry].to_numpy(), territory),
+                            index=lat.index[retry], dtype=object)
+            hit = alt.notna().reindex(lat.index, fill_value=False)
+            swapped = hit
+            codes[hit] = alt[hit[hit].index]
+            lat, lon = lat.where(~hit, lon), lon.where(~hit, lat)
+    reasons.add(numeric & ~in_range & ~swapped & lat.abs().gt(90), mapping.lat, chunk[mapping.lat],
+                "latitude hors de [-90, 90]")
+    reasons.add(numeric & ~in_range & ~swapped & lon.abs().gt(180), mapping.lon, chunk[mapping.lon],
+                "longitude hors de [-180, 180]")
+    reasons.add(numeric & lat.eq(0) & lon.eq(0), mapping.lat, chunk[mapping.lat],
+                "position (0, 0) : point GPS absent ?")
+    return lat, lon, codes, swapped
+
+
+def _times(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons, *, timezone: str, now: pd.Timestamp
+           ) -> pd.Series:
+    text = chunk[mapping.time]
+    clock = chunk[mapping.clock] if mapping.clock else None
+    times = parse_times(text, timezone=timezone, fmt=mapping.time_format, naive_is_utc=mapping.time_is_utc,
+                        clock=clock)
+    empty = text.fillna("").astype(str).str.strip().eq("")
+    expected = f"format {mapping.time_format}" if mapping.time_format else "jj/mm/aaaa hh:mm ou ISO 8601"
+    reasons.add(empty, mapping.time, text, "date manquante")
+    reasons.add(times.isna() & ~empty, mapping.time, text, f"date illisible (attendu {expected})")
+    reasons.add(times > now + FUTURE_TOLERANCE, mapping.time, text, "date dans le futur")
+    reasons.add(times < EARLIEST, mapping.time, text, "date antérieure à 2000")
+    return times
+
+
+def _content_ids(observed: pd.Series, lat: pd.Series, lon: pd.Series, labels: pd.Series, desc: pd.Series
+                 ) -> pd.Series:
+    key = pd.DataFrame({"t": observed.astype("int64"), "lat": lat.round(6), "lon": lon.round(6),
+                        "c": labels.astype(str), "d": desc.astype(str)})
+    hashes = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
+    return pd.Series([f"h:{h:016x}" for h in hashes], index=observed.index, dtype=object)
+
+
+def _optional(chunk: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series(None, index=chunk.index, dtype=object)
+    text = chunk[column].fillna("").astype(str).str.strip()
+    return text.where(text.ne(""), None).astype(object)
+
+
+def prepare_rows(
+    chunk: pd.DataFrame, mapping: ColumnMapping, *, taxonomy: Taxonomy, territory: gpd.GeoDataFrame,
+    category_map: Mapping[str, str] | None = None, timezone: str = "Europe/Paris", now: pd.Timestamp | None = None,
+    crs: str | int | None = None,
+) -> PreparedRows:
+    """Validate one chunk of raw text rows and build the report rows to store.
+
+    Parameters
+    ----------
+    chunk
+        Text cells indexed by row number (as given by :func:`geo.readers.open_source`).
+    mapping
+        Which column holds which field.
+    taxonomy, territory
+        Categories to match labels against; neighbourhoods to assign (may be empty).
+
+    Returns
+    -------
+    PreparedRows
+        ``valid`` has the columns of :data:`geo.store.REPORT_FIELDS` but ``batch_id``.
+    """
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    reasons = _Reasons(chunk.index)
+    source_columns = [c for c in chunk.columns if not c.startswith("__")]
+    if "__geometry_type__" in chunk:
+        kind = chunk["__geometry_type__"]
+        reasons.add(kind.ne("Point"), "geometry", kind, "géométrie non ponctuelle : un point est attendu")
+    lat, lon = _coordinates(chunk, mapping, reasons, crs)
+    lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory)
+    observed = _times(chunk, mapping, reasons, timezone=timezone, now=now)
+    labels = chunk[mapping.category].fillna("").astype(str).str.strip()
+    categories, unknown = taxonomy.match_categories(labels, extra=category_map)
+    severity, bad_severity = (taxonomy.parse_severity(chunk[mapping.severity], categories) if mapping.severity
+                              else (categories.map(lambda c: taxonomy.categories[c].default_severity),
+                                    pd.Series(False, index=chunk.index)))
+    reasons.add(bad_severity, mapping.severity, chunk[mapping.severity] if mapping.severity else None,
+                "gravité inconnue (attendu 1, 2, 3 ou gêne / à traiter / danger)")
+    status, bad_status = (taxonomy.parse_status(chunk[mapping.status]) if mapping.status
+                          else (pd.Series("nouveau", index=chunk.index, dtype=object),
+                                pd.Series(False, index=chunk.index)))
+    reasons.add(bad_status, mapping.status, chunk[mapping.status] if mapping.status else None,
+                f"statut inconnu (attendu l'un de {sorted(taxonomy.statuses)})")
+
+    raw = chunk[source_columns].to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    raw = pd.Series(raw, index=chunk.index, dtype=object)
+    bad = reasons.bad
+    rejected = [
+        {"row_number": row, "raw": raw[row], "reasons": json.dumps(entries, ensure_ascii=False, default=str)}
+        for row, entries in reasons.grouped().items()
+    ]
+    ok = ~bad
+    description = _optional(chunk, mapping.description)[ok]
+    source_id = _optional(chunk, mapping.id)[ok]
+    observed_ok = observed[ok]
+    ids = _content_ids(observed_ok, lat[ok], lon[ok], labels[ok], description.fillna(""))
+    ids = ids.where(source_id.isna(), mapping.id_prefix + ":" + source_id.astype(str))
+    flags = swapped[ok].map(lambda s: '["lat_lon_swapped"]' if s else None)
+    stamp = int(time.time())
+    valid = pd.DataFrame({
+        "id": ids, "source_id": source_id, "observed_at": (observed_ok.astype("int64") // 10**9),
+        "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories[ok],
+        "category_label": labels[ok].where(labels[ok].ne(""), None).astype(object),
+        "registre": categories[ok].map(taxonomy.registre_of), "severity": severity[ok].astype("int64"),
+        "status": status[ok], "description": description, "team": _optional(chunk, mapping.team)[ok],
+        "author": _optional(chunk, mapping.author)[ok], "neighbourhood": codes[ok], "flags": flags,
+        "raw": raw[ok], "created_at": stamp, "updated_at": stamp,
+    })
+    unknown_labels = labels[ok & unknown].replace("", "(vide)")
+    return PreparedRows(valid, rejected, Counter(unknown_labels.value_counts().to_dict()), int(swapped[ok].sum()))
+
+
+def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
+    """Return prepared report rows as tuples in :data:`geo.store.REPORT_FIELDS` order, ``None`` for blanks."""
+    cols = []
+    for name in REPORT_FIELDS:
+        if name == "batch_id":
+            cols.append([batch_id] * len(frame))
+            continue
+        series = frame[name]
+        values = series.tolist()
+        if series.dtype == object:
+            values = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+                      for v in values]
+        cols.append(values)
+    return list(zip(*cols, strict=True))
+
+
+def import_file(
+    store: Store, path: Path | str, *, taxonomy: Taxonomy, options: ImportOptions | None = None,
+    on_progress: ProgressCallback | None = None, now: pd.Timestamp | None = None, imported_by: str | None = None,
+) -> ImportSummary:
+    """Import one file as one batch (all of it is stored, or nothing).
+
+    Parameters
+    ----------
+    store
+        Where reports go.
+    path
+        CSV, XLSX, GeoJSON, GeoPackage or Open311 JSON file.
+    taxonomy
+        Categories to match labels against.
+    options
+        Columns and formats the file's layout does not tell.
+    on_progress
+        Called with (rows read so far, estimated total) after each chunk.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or its columns cannot be mapped; nothing is stored then.
+    """
+    options = options or ImportOptions()
+    source = open_source(path, encoding=options.encoding, sep=options.sep)
+    overrides = {**options.columns, "time_format": options.time_format}
+    mapping = detect_mapping(source.columns, overrides=overrides, source=options.source)
+    summary = ImportSummary(source.name, source.format, mapping.profile)
+    territory = store.load_territory()
+    if territory.empty:
+        summary.warnings.append("aucun territoire chargé : tous les points sont comptés hors territoire")
+    provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
+    with store.transaction() as conn:
+        batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
+                                     source_format=source.format, options=provenance, imported_by=imported_by)
+        summary.batch_id = batch_id
+        for chunk in source.chunks:
+            prepared = prepare_rows(chunk, mapping, taxonomy=taxonomy, territory=territory,
+                                    category_map=options.category_map, timezone=options.timezone, now=now,
+                                    crs=options.crs)
+            outside = prepared.valid["neighbourhood"].isna()
+            stored_outside = store.insert_reports(conn, report_tuples(prepared.valid[outside], batch_id))
+            stored_inside = store.insert_reports(conn, report_tuples(prepared.valid[~outside], batch_id))
+            for item in prepared.rejected:
+                item["batch_id"] = batch_id
+            store.insert_quarantine(conn, prepared.rejected)
+            summary.read += len(chunk)
+            summary.stored += stored_inside + stored_outside
+            summary.outside_territory += stored_outside
+            summary.duplicates += len(prepared.valid) - stored_inside - stored_outside
+            summary.quarantined += len(prepared.rejected)
+            summary.unknown_categories.update(prepared.unknown_categories)
+            summary.swapped_coordinates += prepared.swapped
+            if on_progress:
+                on_progress(summary.read, max(source.estimated_rows, summary.read))
+        store.finish_batch(conn, batch_id, summary.counts())
+    if summary.read == 0:
+        summary.warnings.append("le fichier n'a qu'une ligne d'en-tête : aucune ligne lue")
+    if summary.swapped_coordinates:
+        summary.warnings.append(
+            f"{summary.swapped_coordinates} ligne(s) avaient latitude et longitude inversées : corrigées "
+            "(le point inversé tombe dans le territoire, le point donné non) et marquées lat_lon_swapped"
+        )
+    return summary
+
+
+def rejects_table(quarantined: pd.DataFrame) -> pd.DataFrame:
+    """Return quarantined rows (from :meth:`Store.read_quarantine`) one line per reason, for people."""
+    records = [
+        {"ligne": row.row_number, "colonne": reason["column"], "valeur": reason["value"], "motif": reason["reason"],
+         "ligne_brute": json.dumps(row.raw, ensure_ascii=False)}
+        for row in quarantined.itertuples(index=False) for reason in row.reasons
+    ]
+    return pd.DataFrame.from_records(records, columns=["ligne", "colonne", "valeur", "motif", "ligne_brute"])
+
+
+def write_rejects(quarantined: pd.DataFrame, path: Path | str) -> int:
+    """Write quarantined rows as CSV for Excel (UTF-8 with BOM, ``;``), formulas neutralised.
+
+    Returns
+    -------
+    int
+        The number of lines written (one per reason).
+    """
+    table = rejects_table(quarantined)
+    safe = table.astype(str).map(_neutralise)
+    safe.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+    return len(safe)
+
+
+def _neutralise(text: str) -> str:
+    """Keep a spreadsheet from reading a cell as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def read_category_map(path: Path | str) -> dict[str, str]:
+    """Read a label -> category code map from JSON (an object) or CSV (two columns: label, code)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            if not isinstance(data, dict):
+                raise InputError(f"{path.name} : un objet JSON {{libellé: code}} est attendu")
+            return {str(k): str(v) for k, v in data.items()}
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            sample = fh.readline()
+            fh.seek(0)
+            sep = ";" if sample.count(";") >= sample.count(",") else ","
+            rows = [r for r in csv.reader(fh, delimiter=sep) if r]
+    except OSError as exc:
+        raise InputError(f"table de correspondance illisible : {exc}") from exc
+    if rows and [c.strip().lower() for c in rows[0][:2]] in (["label", "code"], ["libelle", "code"],
+                                                            ["libellé", "code"]):
+        rows = rows[1:]
+    bad = [r for r in rows if len(r) < 2]
+    if bad:
+        raise InputError(f"{path.name} : chaque ligne doit avoir deux colonnes (libellé, code) ; trouvé {bad[0]}")
+    return {r[0].strip(): r[1].strip() for r in rows}

@@ -1,0 +1,96 @@
+"""Tables of the store and the migrations that bring an older store up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+__all__ = ["METADATA", "SCHEMA_VERSION", "MIGRATIONS", "meta", "batches", "neighbourhoods", "reports",
+           "quarantine", "status_history"]
+
+METADATA = sa.MetaData()
+
+meta = sa.Table(
+    "meta", METADATA,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+batches = sa.Table(
+    "batches", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_name", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("source_format", sa.String(32), nullable=False),
+    sa.Column("imported_at", sa.BigInteger, nullable=False),
+    sa.Column("imported_by", sa.Text),
+    sa.Column("read", sa.Integer, nullable=False, default=0),
+    sa.Column("stored", sa.Integer, nullable=False, default=0),
+    sa.Column("duplicates", sa.Integer, nullable=False, default=0),
+    sa.Column("quarantined", sa.Integer, nullable=False, default=0),
+    sa.Column("outside_territory", sa.Integer, nullable=False, default=0),
+    sa.Column("options", sa.Text),
+)
+
+neighbourhoods = sa.Table(
+    "neighbourhoods", METADATA,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("population", sa.Integer),
+    sa.Column("priority", sa.Boolean, nullable=False, default=False),
+    sa.Column("geometry_wkb", sa.LargeBinary, nullable=False),
+    sa.Column("source_name", sa.Text),
+)
+
+reports = sa.Table(
+    "reports", METADATA,
+    sa.Column("id", sa.String(96), primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), index=True),
+    sa.Column("source_id", sa.Text),
+    sa.Column("observed_at", sa.BigInteger, nullable=False, index=True),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("category", sa.String(64), nullable=False, index=True),
+    sa.Column("category_label", sa.Text),
+    sa.Column("registre", sa.String(64), nullable=False),
+    sa.Column("severity", sa.SmallInteger, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("team", sa.Text),
+    sa.Column("author", sa.Text),
+    sa.Column("neighbourhood", sa.String(64), index=True),
+    sa.Column("flags", sa.Text),
+    sa.Column("raw", sa.Text),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+quarantine = sa.Table(
+    "quarantine", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), index=True, nullable=False),
+    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+)
+
+status_history = sa.Table(
+    "status_history", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("report_id", sa.String(96), sa.ForeignKey("reports.id"), index=True, nullable=False),
+    sa.Column("changed_at", sa.BigInteger, nullable=False),
+    sa.Column("changed_by", sa.Text),
+    sa.Column("from_status", sa.String(32)),
+    sa.Column("to_status", sa.String(32), nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+
+def _create_v1(conn: sa.Connection) -> None:
+    METADATA.create_all(conn)
+
+
+# Each entry brings a store from version ``index`` to ``index + 1``; append, never edit.
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,260 @@
+"""The report store: an SQLAlchemy engine (SQLite file by default), its schema and its reads and writes.
+
+Everything that touches the database goes through :class:`Store`, so that a PostgreSQL URL can replace
+the SQLite file without changing callers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from geo import schema
+from geo.errors import StoreError
+
+__all__ = ["Store", "REPORT_FIELDS", "READ_COLUMNS"]
+
+# Column order used by bulk inserts of reports.
+REPORT_FIELDS: tuple[str, ...] = (
+    "id", "batch_id", "source_id", "observed_at", "lat", "lon", "category", "category_label", "registre",
+    "severity", "status", "description", "team", "author", "neighbourhood", "flags", "raw", "created_at",
+    "updated_at",
+)
+# Columns read by default for analysis (no free text, no raw row).
+READ_COLUMNS: tuple[str, ...] = (
+    "id", "observed_at", "lat", "lon", "category", "registre", "severity", "status", "neighbourhood", "team",
+)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI objects are untyped
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+class Store:
+    """A report store reached through an SQLAlchemy URL.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL, e.g. ``sqlite:///data/veille.sqlite``. The file and its folder are created,
+        and the schema brought to :data:`geo.schema.SCHEMA_VERSION`, on first use.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = sa.engine.make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url)
+        if self.is_sqlite:
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+
+    # -- schema -----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("meta"):
+                schema.METADATA.create_all(conn)
+                self._set_meta(conn, "schema_version", str(schema.SCHEMA_VERSION))
+                self._set_meta(conn, "data_version", "0")
+                return
+            found = int(self._get_meta(conn, "schema_version") or 0)
+            if found > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"store {self.url} has schema version {found}, newer than this code's "
+                    f"{schema.SCHEMA_VERSION}: upgrade the application"
+                )
+            for step in schema.MIGRATIONS[found:]:
+                step(conn)
+            self._set_meta(conn, "schema_version", str(schema.SCHEMA_VERSION))
+
+    @staticmethod
+    def _get_meta(conn: sa.Connection, key: str) -> str | None:
+        return conn.execute(sa.select(schema.meta.c.value).where(schema.meta.c.key == key)).scalar()
+
+    def _set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
+        updated = conn.execute(schema.meta.update().where(schema.meta.c.key == key).values(value=value))
+        if updated.rowcount == 0:
+            conn.execute(schema.meta.insert().values(key=key, value=value))
+
+    def schema_version(self) -> int:
+        """Return the schema version recorded in the store."""
+        with self.engine.connect() as conn:
+            return int(self._get_meta(conn, "schema_version") or 0)
+
+    def data_version(self) -> int:
+        """Return a counter bumped by every committed write: a cheap cache key for readers."""
+        with self.engine.connect() as conn:
+            return int(self._get_meta(conn, "data_version") or 0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """Yield a connection in one transaction that bumps the data version when it commits."""
+        with self.engine.begin() as conn:
+            yield conn
+            conn.execute(
+                schema.meta.update()
+                .where(schema.meta.c.key == "data_version")
+                .values(value=sa.cast(sa.cast(schema.meta.c.value, sa.Integer) + 1, sa.Text))
+            )
+
+    # -- batches ----------------------------------------------------------------------------------
+    def begin_batch(
+        self, conn: sa.Connection, *, source_name: str, content_hash: str, source_format: str,
+        options: dict | None = None, imported_by: str | None = None,
+    ) -> int:
+        """Record a new import batch inside ``conn``'s transaction and return its id."""
+        result = conn.execute(
+            schema.batches.insert().values(
+                source_name=source_name, content_hash=content_hash, source_format=source_format,
+                imported_at=int(time.time()), imported_by=imported_by,
+                options=json.dumps(options or {}, ensure_ascii=False, default=str),
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+    def finish_batch(self, conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> None:
+        """Write a batch's final counts."""
+        keys = ("read", "stored", "duplicates", "quarantined", "outside_territory")
+        conn.execute(
+            schema.batches.update().where(schema.batches.c.id == batch_id).values(**{k: counts[k] for k in keys})
+        )
+
+    def list_batches(self) -> pd.DataFrame:
+        """Return every import batch, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(schema.batches).order_by(schema.batches.c.id.desc())).mappings().all()
+        return pd.DataFrame(rows, columns=[c.name for c in schema.batches.columns])
+
+    # -- reports ----------------------------------------------------------------------------------
+    def insert_reports(self, conn: sa.Connection, rows: Sequence[tuple]) -> int:
+        """Insert report tuples (in :data:`REPORT_FIELDS` order); return how many were new.
+
+        A report whose id is already stored is skipped: it is a duplicate.
+        """
+        if not rows:
+            return 0
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) VALUES ({', '.join([marker] * len(REPORT_FIELDS))}) "
+            "ON CONFLICT (id) DO NOTHING"
+        )
+        return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
+
+    def insert_quarantine(self, conn: sa.Connection, rows: Sequence[dict]) -> None:
+        """Insert quarantined rows (dicts with batch_id, row_number, raw, reasons)."""
+        if rows:
+            conn.execute(schema.quarantine.insert(), list(rows))
+
+    def read_quarantine(self, *, batch_id: int | None = None) -> pd.DataFrame:
+        """Return quarantined rows with their raw row and reasons decoded from JSON."""
+        query = sa.select(schema.quarantine).order_by(schema.quarantine.c.id)
+        if batch_id is not None:
+            query = query.where(schema.quarantine.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        frame = pd.DataFrame(rows, columns=[c.name for c in schema.quarantine.columns])
+        frame["raw"] = frame["raw"].map(json.loads)
+        frame["reasons"] = frame["reasons"].map(json.loads)
+        return frame
+
+    def count_reports(self) -> int:
+        """Return the number of stored reports."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(schema.reports)).scalar())
+
+    def read_reports(
+        self, *, columns: Sequence[str] = READ_COLUMNS, start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None, timezone: str = "Europe/Paris",
+    ) -> pd.DataFrame:
+        """Return stored reports as a DataFrame, ``observed_at`` as tz-aware times in ``timezone``.
+
+        Parameters
+        ----------
+        columns
+            Report columns to read; free text and the raw row only when asked for.
+        start, end
+            Optional half-open interval ``[start, end)`` on the observation time.
+        """
+        unknown = set(columns) - set(REPORT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown report columns {sorted(unknown)}; expected some of {REPORT_FIELDS}")
+        table = schema.reports
+        query = sa.select(*[table.c[name] for name in columns])
+        if start is not None:
+            query = query.where(table.c.observed_at >= int(pd.Timestamp(start).timestamp()))
+        if end is not None:
+            query = query.where(table.c.observed_at < int(pd.Timestamp(end).timestamp()))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame.from_records(rows, columns=list(columns))
+        if "observed_at" in frame:
+            frame["observed_at"] = pd.to_datetime(frame["observed_at"].astype("int64"), unit="s", utc=True)
+            frame["observed_at"] = frame["observed_at"].dt.tz_convert(timezone)
+        return frame
+
+    def get_report(self, report_id: str) -> dict | None:
+        """Return one report with every column, or ``None``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(schema.reports).where(schema.reports.c.id == report_id)).mappings().first()
+        return dict(row) if row else None
+
+    def read_positions(self, conn: sa.Connection) -> pd.DataFrame:
+        """Return ``id, lat, lon, neighbourhood`` of every stored report (for re-assignment)."""
+        table = schema.reports
+        rows = conn.execute(sa.select(table.c.id, table.c.lat, table.c.lon, table.c.neighbourhood)).all()
+        return pd.DataFrame.from_records(rows, columns=["id", "lat", "lon", "neighbourhood"])
+
+    def set_neighbourhoods(self, conn: sa.Connection, assignments: pd.DataFrame) -> None:
+        """Write ``neighbourhood`` for the reports in ``assignments`` (columns ``id``, ``neighbourhood``)."""
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        rows = [
+            (None if pd.isna(code) else code, rid)
+            for rid, code in zip(assignments["id"], assignments["neighbourhood"], strict=True)
+        ]
+        if rows:
+            conn.exec_driver_sql(f"UPDATE reports SET neighbourhood = {marker} WHERE id = {marker}", rows)
+
+    # -- territory --------------------------------------------------------------------------------
+    def replace_territory(self, conn: sa.Connection, territory: gpd.GeoDataFrame, *, source_name: str) -> None:
+        """Replace the stored neighbourhoods by ``territory`` (WGS84) inside ``conn``'s transaction."""
+        conn.execute(schema.neighbourhoods.delete())
+        rows = [
+            {
+                "code": str(r.code), "name": str(r.name),
+                "population": None if pd.isna(r.population) else int(r.population),
+                "priority": bool(getattr(r, "priority", False)),
+                "geometry_wkb": shapely.to_wkb(r.geometry), "source_name": source_name,
+            }
+            for r in territory.itertuples(index=False)
+        ]
+        if rows:
+            conn.execute(schema.neighbourhoods.insert(), rows)
+
+    def load_territory(self) -> gpd.GeoDataFrame:
+        """Return the stored neighbourhoods as a WGS84 GeoDataFrame (empty when none is loaded)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(schema.neighbourhoods).order_by(schema.neighbourhoods.c.code)).all()
+        frame = pd.DataFrame.from_records(
+            rows, columns=["code", "name", "population", "priority", "geometry_wkb", "source_name"]
+        )
+        geometry = shapely.from_wkb(frame.pop("geometry_wkb").to_numpy()) if len(frame) else []
+        gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+        gdf["population"] = gdf["population"].astype("Int64")
+        gdf["priority"] = gdf["priority"].astype(bool)
+        return gdf

@@ -1,0 +1,142 @@
+"""Read neighbourhood boundaries and assign report positions to them (metric work in Lambert-93)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import TerritoryError
+from geo.store import Store
+
+__all__ = ["METRIC_CRS", "read_boundaries", "assign_neighbourhoods", "looks_like_lonlat", "install_territory"]
+
+METRIC_CRS = "EPSG:2154"
+WGS84 = "EPSG:4326"
+
+
+def looks_like_lonlat(bounds: tuple[float, float, float, float]) -> bool:
+    """Tell whether ``(minx, miny, maxx, maxy)`` can be longitudes and latitudes."""
+    minx, miny, maxx, maxy = bounds
+    return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+
+
+def read_boundaries(
+    path: Path | str, *, code: str, name: str, population: str | None = None, crs: str | int | None = None,
+    priority: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a boundary file (GeoJSON, GeoPackage, Shapefile) as neighbourhoods in WGS84.
+
+    Parameters
+    ----------
+    path
+        The boundary file.
+    code, name
+        Fields holding the neighbourhood's code and name.
+    population
+        Optional field holding the population (for rates per 1,000 inhabitants).
+    crs
+        CRS of the coordinates when the file does not declare one (e.g. ``2154``).
+    priority
+        Optional boolean field telling priority neighbourhoods (QPV).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code``, ``name``, ``population``, ``priority``, ``geometry`` in EPSG:4326.
+
+    Raises
+    ------
+    TerritoryError
+        When the file cannot be read, a field is missing, a geometry is not a polygon, codes repeat,
+        or the file declares no CRS and its coordinates are not longitudes/latitudes.
+    """
+    path = Path(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types; each means the file is unusable
+        raise TerritoryError(f"cannot read boundary file {path}: {exc}") from exc
+    if gdf.empty:
+        raise TerritoryError(f"boundary file {path} holds no feature")
+    wanted = {"--code": code, "--name": name, "--population": population, "--priority": priority}
+    missing = {opt: col for opt, col in wanted.items() if col is not None and col not in gdf.columns}
+    if missing:
+        fields = sorted(c for c in gdf.columns if c != "geometry")
+        raise TerritoryError(
+            f"boundary file {path} has no field {', '.join(f'{c!r} ({o})' for o, c in missing.items())}; "
+            f"its fields are {fields}"
+        )
+    if crs is not None:
+        gdf = gdf.set_crs(crs, allow_override=True)
+    elif gdf.crs is None:
+        if not looks_like_lonlat(tuple(gdf.total_bounds)):
+            raise TerritoryError(
+                f"boundary file {path} declares no CRS and its coordinates {tuple(np.round(gdf.total_bounds, 1))} "
+                "are not longitudes/latitudes; give the CRS with --crs (for example --crs 2154 for Lambert-93)"
+            )
+        gdf = gdf.set_crs(WGS84)
+    kinds = set(gdf.geometry.geom_type.dropna())
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        raise TerritoryError(f"boundary file {path} must hold polygons; found {sorted(kinds)}")
+    if gdf.geometry.isna().any():
+        raise TerritoryError(f"boundary file {path} has {int(gdf.geometry.isna().sum())} feature(s) with no geometry")
+    out = gpd.GeoDataFrame(
+        {
+            "code": gdf[code].astype(str).str.strip(),
+            "name": gdf[name].astype(str).str.strip(),
+            "population": pd.to_numeric(gdf[population], errors="coerce").round().astype("Int64")
+            if population else pd.array([pd.NA] * len(gdf), dtype="Int64"),
+            "priority": gdf[priority].astype(bool) if priority else False,
+        },
+        geometry=shapely.make_valid(gdf.geometry.to_crs(WGS84).values),
+        crs=WGS84,
+    )
+    repeated = out["code"][out["code"].duplicated()].unique()
+    if len(repeated):
+        raise TerritoryError(f"boundary file {path}: codes must be unique; {list(repeated)[:5]} repeat")
+    return out
+
+
+def assign_neighbourhoods(lon: np.ndarray, lat: np.ndarray, territory: gpd.GeoDataFrame) -> np.ndarray:
+    """Return the code of the neighbourhood each WGS84 point falls in (``None`` outside).
+
+    A point on a shared border goes to the first neighbourhood in ``territory`` order. The test runs
+    in WGS84, the CRS the boundaries are stored in, so that it agrees with every other reader of them
+    (a point-in-polygon test is topological: reprojecting would only bend the stored edges).
+    """
+    n = len(lon)
+    codes = np.full(n, None, dtype=object)
+    if n == 0 or territory.empty:
+        return codes
+    points = shapely.points(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
+    point_idx, poly_idx = territory.geometry.sindex.query(points, predicate="intersects")
+    # keep the first polygon for each point
+    order = np.lexsort((poly_idx, point_idx))
+    point_idx, poly_idx = point_idx[order], poly_idx[order]
+    first = np.unique(point_idx, return_index=True)[1]
+    codes[point_idx[first]] = territory["code"].to_numpy()[poly_idx[first]]
+    return codes
+
+
+def install_territory(store: Store, territory: gpd.GeoDataFrame, *, source_name: str) -> dict[str, int]:
+    """Replace the store's neighbourhoods and re-assign every stored report, in one transaction.
+
+    Returns
+    -------
+    dict
+        ``neighbourhoods`` loaded, ``reports`` re-assigned, ``changed`` assignments and ``outside_territory``.
+    """
+    with store.transaction() as conn:
+        store.replace_territory(conn, territory, source_name=source_name)
+        positions = store.read_positions(conn)
+        codes = assign_neighbourhoods(positions["lon"].to_numpy(), positions["lat"].to_numpy(), territory)
+        before = positions["neighbourhood"].fillna("\0").to_numpy(dtype=object)
+        after = pd.Series(codes, dtype=object).fillna("\0").to_numpy(dtype=object)
+        changed = before != after
+        store.set_neighbourhoods(conn, pd.DataFrame({"id": positions["id"][changed],
+                                                     "neighbourhood": codes[changed]}))
+    return {"neighbourhoods": len(territory), "reports": len(positions), "changed": int(changed.sum()),
+            "outside_territory": int(pd.isna(codes).sum())}

@@ -1,0 +1,76 @@
+"""Parse observation times written in the ways people write them, into UTC instants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["parse_times", "DAYFIRST_FORMATS"]
+
+# Tried in order on the values the previous formats left unparsed.
+DAYFIRST_FORMATS = (
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y %H:%M", "%d/%m/%y",
+    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+)
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def _localize(naive: pd.Series, timezone: str, *, utc: bool) -> pd.Series:
+    if utc:
+        return naive.dt.tz_localize("UTC")
+    # ambiguous autumn hour: take the first (summer time) occurrence; spring gap: shift forward
+    local = naive.dt.tz_localize(timezone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC")
+
+
+def parse_times(
+    values: pd.Series, *, timezone: str = "Europe/Paris", fmt: str | None = None, naive_is_utc: bool = False,
+    clock: pd.Series | None = None,
+) -> pd.Series:
+    """Return UTC times (``NaT`` where a value cannot be read).
+
+    Parameters
+    ----------
+    values
+        Text cells: ISO 8601 with or without offset, or day-first French dates (``25/11/2026 14:30``).
+    timezone
+        Zone of naive times (times without offset).
+    fmt
+        A ``strptime`` format that all values follow (``--time-format``).
+    naive_is_utc
+        Naive values are UTC rather than local (KoboToolbox ``_submission_time``).
+    clock
+        Optional separate time-of-day column (``14:30``) joined to date-only values.
+    """
+    text = values.fillna("").astype(str).str.strip()
+    if clock is not None:
+        hours = clock.fillna("").astype(str).str.strip()
+        text = text.where(hours.eq(""), text + " " + hours)
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    filled = text.ne("")
+    if fmt:
+        parsed = pd.to_datetime(text.where(filled), format=fmt, errors="coerce")
+        if getattr(parsed.dt, "tz", None) is not None:
+            return parsed.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        ok = parsed.notna()
+        result[ok] = _localize(parsed[ok], timezone, utc=naive_is_utc).astype("datetime64[ns, UTC]")
+        return result
+    with_offset = filled & text.str.contains(_OFFSET, regex=True)
+    if with_offset.any():
+        parsed = pd.to_datetime(text[with_offset], format="ISO8601", errors="coerce", utc=True)
+        result[with_offset] = parsed.astype("datetime64[ns, UTC]")
+    todo = filled & ~with_offset
+    iso = todo & text.str.match(r"^\d{4}-\d{2}-\d{2}")
+    naive = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if iso.any():
+        naive[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce").astype("datetime64[ns]")
+    for candidate in DAYFIRST_FORMATS:
+        todo = filled & ~with_offset & naive.isna()
+        if not todo.any():
+            break
+        naive[todo] = pd.to_datetime(text[todo], format=candidate, errors="coerce").astype("datetime64[ns]")
+    ok = naive.notna()
+    if ok.any():
+        result[ok] = _localize(naive[ok], timezone, utc=naive_is_utc).astype("datetime64[ns, UTC]")
+    return result
