@@ -78,6 +78,10 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from geo.demo import build_demo_store  # noqa: PLC0415 - only this command needs the generator
 
     store = Store(settings.db_url)
+    if args.if_empty and store.count_reports():
+        _say("le stockage contient déjà des signalements : démonstration non chargée (--if-empty)")
+        _emit({"read": 0, "stored": 0, "duplicates": 0, "quarantined": 0, "outside_territory": 0, "skipped": True})
+        return 0
     result = build_demo_store(store, taxonomy=load_taxonomy(settings.taxonomy_path), reports=args.reports,
                               seed=args.seed)
     _say(result.pop("note"))
@@ -134,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="construire le territoire et les signalements de démonstration")
     demo.add_argument("--reports", type=int, default=20_000, help="nombre de signalements (défaut 20000)")
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--if-empty", action="store_true", help="ne rien faire si le stockage a déjà des signalements")
     demo.set_defaults(run=_cmd_demo)
 
     bat = sub.add_parser("batches", help="lister les imports (lots) avec leur provenance et leurs comptes")

@@ -208,6 +208,16 @@ class Store:
             frame["observed_at"] = frame["observed_at"].dt.tz_convert(timezone)
         return frame
 
+    def read_reports_by_id(self, ids: Sequence[str], *, columns: Sequence[str] = REPORT_FIELDS) -> pd.DataFrame:
+        """Return the given columns of the reports whose id is in ``ids`` (in no particular order)."""
+        table = schema.reports
+        frames = []
+        for start in range(0, len(ids), 500):
+            query = sa.select(*[table.c[c] for c in columns]).where(table.c.id.in_(list(ids[start:start + 500])))
+            with self.engine.connect() as conn:
+                frames.append(pd.DataFrame.from_records(conn.execute(query).all(), columns=list(columns)))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
+
     def get_report(self, report_id: str) -> dict | None:
         """Return one report with every column, or ``None``."""
         with self.engine.connect() as conn:

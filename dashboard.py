@@ -1,0 +1,21 @@
+"""Veille territoriale — entry point: configure, draw the shared filters, route to the pages."""
+
+import streamlit as st
+
+from ui.filters import show_filters
+
+st.set_page_config(page_title="Veille territoriale", page_icon="🗺️", layout="wide")
+
+pages = {
+    "Explorer": [
+        st.Page("pages/accueil.py", title="Accueil", icon="🏠", default=True),
+        st.Page("pages/carte.py", title="Carte", icon="🗺️"),
+    ],
+    "Données": [
+        st.Page("pages/saisie.py", title="Saisie", icon="✏️"),
+        st.Page("pages/import_donnees.py", title="Import", icon="📥"),
+    ],
+}
+navigation = st.navigation(pages)
+show_filters()
+navigation.run()

@@ -1,0 +1,59 @@
+"""Carte: the map explorer (choropleth, heat, clustered points, H3 grid) and the quartier panel."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from ui import loaders
+from ui.filters import current_filter
+from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel
+from ui.widgets import empty_store_message
+
+st.title("Carte des signalements")
+if loaders.reports().empty:
+    empty_store_message()
+    st.stop()
+
+flt = current_filter()
+with st.expander("Couches et fond de carte", expanded=False):
+    c1, c2, c3 = st.columns(3)
+    layers = c1.multiselect("Couches", list(LAYERS), default=["choropleth", "points"], format_func=LAYERS.get,
+                            key="carte_couches")
+    measure = c2.radio("Quartiers : mesure", ["count", "rate"], key="carte_mesure", horizontal=True,
+                       format_func={"count": "Nombre", "rate": "Taux pour 1 000 hab."}.get)
+    scheme = c2.radio("Classes", ["quantiles", "fisher_jenks"], key="carte_classes", horizontal=True,
+                      format_func={"quantiles": "Quantiles", "fisher_jenks": "Fisher-Jenks"}.get)
+    basemap = c3.selectbox("Fond de carte", list(BASEMAPS), format_func=BASEMAPS.get, key="carte_fond")
+    tile_url = c3.text_input("URL des tuiles (facultatif)", key="carte_url",
+                             help="Modèle XYZ, par ex. https://tuiles.exemple.fr/{z}/{x}/{y}.png") or None
+options = MapOptions(layers=tuple(layers), measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
+
+reports = loaders.filtered_reports(flt)
+st.caption(f"{len(reports):,} signalements dans la sélection.".replace(",", "\u202f"))
+map_col, panel_col = st.columns([3, 2], gap="medium")
+with map_col:
+    fmap = explorer_map(flt, options)
+    clicked = st_folium(fmap, key="carte_explorer", height=560, use_container_width=True,
+                        returned_objects=["last_active_drawing"])
+feature = (clicked or {}).get("last_active_drawing") or {}
+code = (feature.get("properties") or {}).get("code")
+if code:
+    st.session_state["carte_quartier"] = code
+code = st.session_state.get("carte_quartier")
+
+with panel_col:
+    names = loaders.neighbourhood_names()
+    if not code or code not in names.index:
+        st.info("Cliquez sur un quartier de la carte pour afficher son détail.")
+    else:
+        data = panel(flt, code)
+        st.subheader(names[code])
+        st.metric("Signalements (sélection)", int(sum(c for _, c in data["by_category"])))
+        series = pd.DataFrame(data["weekly"], columns=["Semaine", "Signalements"]).set_index("Semaine")
+        st.caption("12 dernières semaines")
+        st.line_chart(series, height=120)
+        st.caption("Par catégorie")
+        st.dataframe(pd.DataFrame(data["by_category"], columns=["Catégorie", "Signalements"]), hide_index=True,
+                     width="stretch", height=200)
+        st.caption("Signalements ouverts, par ancienneté")
+        st.dataframe(pd.DataFrame(data["open_reports"]), hide_index=True, width="stretch", height=220)

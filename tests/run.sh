@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh machine, then run the whole suite.
+# Usage: bash tests/run.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+npm ci --prefix ui/assets --no-audit --no-fund --loglevel=error
+
+# Debian's Chromium for the browser tests (never a browser download by Playwright).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "tests/run.sh: could not install Debian's chromium; browser tests will skip (outside CI)" >&2
+fi
+if [ "${CI:-}" = "true" ]; then
+  export VEILLE_REQUIRE_BROWSER=1
+fi
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Streamlit side of the dashboard: cached loaders, shared widgets and offline map assets."""

@@ -1,0 +1,65 @@
+"""Pieces of the import page: keep the uploaded file, map columns, run the import with progress."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from geo.formats import MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
+from geo.ingest import ImportOptions, ImportSummary, import_file
+from geo.preview import FilePreview, preview_file
+from ui import loaders
+
+__all__ = ["keep_upload", "column_widgets", "preview", "run_import", "FIELD_LABELS"]
+
+FIELD_LABELS = {"lat": "Latitude", "lon": "Longitude", "time": "Date d'observation", "clock": "Heure (séparée)",
+                "category": "Catégorie", "id": "Identifiant source", "description": "Description",
+                "severity": "Gravité", "status": "Statut", "team": "Équipe", "author": "Auteur"}
+_UPLOADS = Path(tempfile.gettempdir()) / "veille-imports"
+
+
+def keep_upload(upload: st.runtime.uploaded_file_manager.UploadedFile) -> Path:
+    """Write an uploaded file to a private temporary folder under its own name; return its path."""
+    data = upload.getvalue()
+    folder = _UPLOADS / hashlib.sha256(data).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(upload.name).name
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+def column_widgets(columns: list[str], detected: ColumnMapping | None, *, key: str) -> dict[str, str]:
+    """Draw one selectbox per field, pre-set to the recognised column; return the user's choices."""
+    chosen: dict[str, str] = {}
+    cols = st.columns(3)
+    for i, name in enumerate(MAPPABLE_FIELDS):
+        current = getattr(detected, name, None) if detected else None
+        options = ["—", *columns]
+        index = options.index(current) if current in options else 0
+        label = FIELD_LABELS[name] + (" *" if name in REQUIRED_FIELDS else "")
+        value = cols[i % 3].selectbox(label, options, index=index, key=f"{key}_{name}")
+        if value != "—" and value != current:
+            chosen[name] = value
+    return chosen
+
+
+def preview(path: Path, options: ImportOptions) -> FilePreview:
+    """Return the file's preview (first rows and their problems), nothing stored."""
+    return preview_file(path, taxonomy=loaders.taxonomy(), territory=loaders.territory(), options=options)
+
+
+def run_import(path: Path, options: ImportOptions) -> ImportSummary:
+    """Import the file with a progress bar; refresh cached data afterwards."""
+    bar = st.progress(0.0, text="Import en cours…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Import en cours… {done:,} lignes lues".replace(",", " "))
+
+    summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress)
+    bar.progress(1.0, text="Import terminé")
+    loaders.refresh()
+    return summary

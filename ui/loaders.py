@@ -1,0 +1,133 @@
+"""The one layer where pages reach ``geo``: cached, keyed on the store's data version.
+
+A page rerun never re-reads the whole store: readers are cached under ``(db_url, data_version)``,
+and the data version is one cheap query (cached for a second) bumped by every write.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import overview
+from geo.filtering import ReportFilter, apply_filter
+from geo.settings import Settings, load_settings
+from geo.store import READ_COLUMNS, Store
+from geo.taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
+           "category_labels", "neighbourhood_names", "refresh", "report_details"]
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """Return the settings read once from the environment."""
+    return load_settings()
+
+
+@st.cache_resource
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def store() -> Store:
+    """Return the shared store of the configured URL."""
+    return _store(settings().db_url)
+
+
+@st.cache_resource
+def taxonomy() -> Taxonomy:
+    """Return the taxonomy."""
+    return load_taxonomy(settings().taxonomy_path)
+
+
+@st.cache_data(ttl=1.0, show_spinner=False)
+def _version(url: str) -> int:
+    return _store(url).data_version()
+
+
+def data_version() -> int:
+    """Return the store's data version (re-read at most once a second)."""
+    return _version(settings().db_url)
+
+
+def refresh() -> None:
+    """Forget the cached data version after this session wrote to the store."""
+    _version.clear()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Chargement des signalements…")
+def _reports(url: str, version: int) -> pd.DataFrame:
+    return _store(url).read_reports(columns=READ_COLUMNS, timezone=settings().timezone)
+
+
+def reports() -> pd.DataFrame:
+    """Return every stored report (analysis columns; shared, do not modify in place)."""
+    return _reports(settings().db_url, data_version())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _filtered(url: str, version: int, flt: ReportFilter) -> pd.DataFrame:
+    return apply_filter(_reports(url, version), flt)
+
+
+def filtered_reports(flt: ReportFilter) -> pd.DataFrame:
+    """Return the reports kept by the shared filter (shared, do not modify in place)."""
+    return _filtered(settings().db_url, data_version(), flt)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _territory(url: str, version: int) -> pd.DataFrame:
+    return _store(url).load_territory()
+
+
+def territory() -> pd.DataFrame:
+    """Return the neighbourhoods (GeoDataFrame, WGS84)."""
+    return _territory(settings().db_url, data_version())
+
+
+def category_labels() -> dict[str, str]:
+    """Return category code -> French label."""
+    return {code: cat.label for code, cat in taxonomy().categories.items()}
+
+
+def neighbourhood_names() -> pd.Series:
+    """Return neighbourhood code -> name."""
+    terr = territory()
+    return pd.Series(terr["name"].to_numpy(), index=terr["code"].to_numpy())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _details(url: str, version: int, ids: tuple[str, ...]) -> pd.DataFrame:
+    return _store(url).read_reports_by_id(ids, columns=("id", "description", "author"))
+
+
+def report_details(ids: list[str]) -> pd.DataFrame:
+    """Return free-text columns of a few reports (read on demand, never for the whole store)."""
+    return _details(settings().db_url, data_version(), tuple(ids))
+
+
+def week_figures(now: pd.Timestamp, flt: ReportFilter) -> dict[str, overview.WeekFigures]:
+    """Return the home page's figures for the filtered reports."""
+    tax = taxonomy()
+    degradations = [c.code for c in tax.categories.values() if c.kind == "degradation"]
+    return overview.week_figures(filtered_reports(flt), now=now, open_statuses=tax.open_statuses,
+                                 degradations=degradations)
+
+
+def neighbourhood_changes(now: pd.Timestamp, flt: ReportFilter) -> pd.DataFrame:
+    """Return the quartiers whose 7-day count changed most."""
+    return overview.neighbourhood_changes(filtered_reports(flt), neighbourhood_names(), now=now)
+
+
+def latest_reports(flt: ReportFilter, *, limit: int = 10) -> pd.DataFrame:
+    """Return the most recent filtered reports, with French labels, for display."""
+    latest = filtered_reports(flt).nlargest(limit, "observed_at")
+    tax = taxonomy()
+    return pd.DataFrame({
+        "Date": latest["observed_at"].dt.strftime("%d/%m/%Y %H:%M"),
+        "Catégorie": latest["category"].map(category_labels()),
+        "Quartier": latest["neighbourhood"].map(neighbourhood_names()).fillna("Hors territoire"),
+        "Gravité": latest["severity"],
+        "Statut": latest["status"].map(tax.statuses),
+    })

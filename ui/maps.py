@@ -1,0 +1,66 @@
+"""Cached map building for the pages: one folium Map per (data version, filter, options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import folium
+import pandas as pd
+import streamlit as st
+
+from geo.filtering import ReportFilter
+from geo.map_assets import use_local_assets
+from geo.maps import build_map, neighbourhood_panel
+from ui import loaders
+from ui.offline import register_assets
+
+__all__ = ["MapOptions", "explorer_map", "panel", "BASEMAPS", "LAYERS"]
+
+BASEMAPS = {"osm": "OpenStreetMap", "ign": "IGN Plan (Géoplateforme)", "none": "Aucun fond (hors ligne)"}
+LAYERS = {"choropleth": "Quartiers (choroplèthe)", "heat": "Chaleur", "points": "Signalements (regroupés)",
+          "hexagons": "Grille hexagonale H3"}
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the user chose above the map."""
+
+    layers: tuple[str, ...] = ("choropleth", "points")
+    measure: str = "count"
+    basemap: str = "osm"
+    scheme: str = "quantiles"
+    tile_url: str | None = None
+    max_points: int = 2000
+
+
+@st.cache_resource(max_entries=8, show_spinner="Préparation de la carte…")
+def _explorer_map(url: str, version: int, flt: ReportFilter, options: MapOptions) -> folium.Map:
+    reports = loaders.filtered_reports(flt)
+    if "points" in options.layers and len(reports):
+        recent = reports.nlargest(options.max_points, "observed_at")
+        details = loaders.report_details(recent["id"].tolist()).set_index("id")["description"]
+        reports = reports.assign(description=reports["id"].map(details))
+    fmap = build_map(loaders.territory(), reports, layers=options.layers, measure=options.measure,
+                     basemap=options.basemap, tile_url=options.tile_url, labels=loaders.category_labels(),
+                     max_points=options.max_points, scheme=options.scheme)
+    use_local_assets(fmap, roots=register_assets())
+    return fmap
+
+
+def explorer_map(flt: ReportFilter, options: MapOptions) -> folium.Map:
+    """Return the explorer's map for the filtered reports (cached)."""
+    register_assets()
+    return _explorer_map(loaders.settings().db_url, loaders.data_version(), flt, options)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _panel(url: str, version: int, flt: ReportFilter, code: str, day: str) -> dict:
+    now = pd.Timestamp.now(tz=loaders.settings().timezone)
+    return neighbourhood_panel(loaders.filtered_reports(flt), loaders.territory(), code, now=now,
+                               labels=loaders.category_labels())
+
+
+def panel(flt: ReportFilter, code: str) -> dict:
+    """Return a quartier's panel data (counts by category, 12-week series, open reports)."""
+    day = pd.Timestamp.now(tz=loaders.settings().timezone).strftime("%Y-%m-%d")
+    return _panel(loaders.settings().db_url, loaders.data_version(), flt, code, day)
