@@ -89,6 +89,16 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_recategorize(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.recategorize import apply_category_map, unknown_labels  # noqa: PLC0415
+
+    store = Store(settings.db_url)
+    changed = apply_category_map(store, read_category_map(args.category_map), taxonomy=load_taxonomy(
+        settings.taxonomy_path))
+    _emit({"changed": changed, "unknown_categories": unknown_labels(store)})
+    return 0
+
+
 def _cmd_batches(args: argparse.Namespace, settings: Settings) -> int:
     table = Store(settings.db_url).list_batches().head(args.limit)
     print(table.drop(columns=["options"]).to_json(orient="records", force_ascii=False))
@@ -97,11 +107,14 @@ def _cmd_batches(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m geo``."""
+    db_help = "URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)"
     parser = argparse.ArgumentParser(prog="python -m geo", description="Veille territoriale : données et analyses.")
-    parser.add_argument("--db", help="URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)")
+    parser.add_argument("--db", help=db_help)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
-    imp = sub.add_parser("import", help="importer un fichier de signalements (CSV, XLSX, GeoJSON, GPKG, Open311)")
+    imp = sub.add_parser("import", parents=[common], help="importer un fichier de signalements (CSV, XLSX, GeoJSON, GPKG, Open311)")
     imp.add_argument("path", type=Path)
     for name, text in (("lat", "latitude"), ("lon", "longitude"), ("time", "date d'observation"),
                        ("clock", "heure séparée de la date"), ("category", "catégorie"), ("id", "identifiant source"),
@@ -119,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rejects", type=Path, metavar="FILE", help="écrire les lignes en quarantaine (CSV)")
     imp.set_defaults(run=_cmd_import)
 
-    ter = sub.add_parser("territory", help="charger les quartiers (GeoJSON, GeoPackage, Shapefile)")
+    ter = sub.add_parser("territory", parents=[common], help="charger les quartiers (GeoJSON, GeoPackage, Shapefile)")
     ter.add_argument("path", type=Path)
     ter.add_argument("--code", required=True, metavar="FIELD", help="champ du code de quartier")
     ter.add_argument("--name", required=True, metavar="FIELD", help="champ du nom de quartier")
@@ -128,20 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
     ter.add_argument("--crs", metavar="EPSG", help="CRS du fichier s'il n'en déclare pas (ex. 2154)")
     ter.set_defaults(run=_cmd_territory)
 
-    agg = sub.add_parser("aggregate", help="compter les signalements par quartier, catégorie, semaine ou mois")
+    agg = sub.add_parser("aggregate", parents=[common], help="compter les signalements par quartier, catégorie, semaine ou mois")
     agg.add_argument("--by", default="neighbourhood", help="clés : neighbourhood[,category|registre][,week|,month]")
     agg.add_argument("--from", dest="date_from", metavar="DATE", help="première date incluse (AAAA-MM-JJ)")
     agg.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
     agg.add_argument("--format", choices=("csv", "json"), default="csv")
     agg.set_defaults(run=_cmd_aggregate)
 
-    demo = sub.add_parser("demo", help="construire le territoire et les signalements de démonstration")
+    demo = sub.add_parser("demo", parents=[common], help="construire le territoire et les signalements de démonstration")
     demo.add_argument("--reports", type=int, default=20_000, help="nombre de signalements (défaut 20000)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--if-empty", action="store_true", help="ne rien faire si le stockage a déjà des signalements")
     demo.set_defaults(run=_cmd_demo)
 
-    bat = sub.add_parser("batches", help="lister les imports (lots) avec leur provenance et leurs comptes")
+    rec = sub.add_parser("recategorize", parents=[common], help="rattacher les libellés inconnus (catégorie « autre ») à une catégorie")
+    rec.add_argument("--category-map", type=Path, required=True, metavar="FILE",
+                     help="correspondance libellé → code de catégorie (JSON ou CSV libellé;code)")
+    rec.set_defaults(run=_cmd_recategorize)
+
+    bat = sub.add_parser("batches", parents=[common], help="lister les imports (lots) avec leur provenance et leurs comptes")
     bat.add_argument("--limit", type=int, default=20)
     bat.set_defaults(run=_cmd_batches)
     return parser
