@@ -16,6 +16,6 @@ pages = {
         st.Page("pages/import_donnees.py", title="Import", icon="📥"),
     ],
 }
-navigation = st.navigation(pages)
 show_filters()
+navigation = st.navigation(pages)
 navigation.run()

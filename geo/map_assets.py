@@ -21,17 +21,17 @@ Streamlit); this module only knows paths relative to two roots:
 from __future__ import annotations
 
 import html
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple, TypeVar
 
 import folium
 from branca.colormap import ColorMap, StepColormap
-from branca.element import Element, MacroElement
+from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from branca.utilities import legend_scaler
 from folium.template import Template
 
@@ -43,6 +43,7 @@ __all__ = [
     "AssetRoots",
     "ColorLegend",
     "LocalAsset",
+    "RootName",
     "UnsupportedAssetError",
     "asset_urls",
     "required_files",
@@ -53,6 +54,7 @@ FOLIUM_TEMPLATES_DIR: Final = Path(folium.__file__).resolve().parent / "template
 """Folder of folium's package holding the Leaflet.heat build used by ``HeatMap``."""
 
 RootName = Literal["npm", "folium"]
+"""Name of a folder the local files are served from."""
 
 
 class LocalAsset(NamedTuple):
@@ -79,9 +81,7 @@ LOCAL_ASSETS: Final[Mapping[str, LocalAsset | None]] = MappingProxyType(
         # folium.plugins.MarkerCluster
         "markerclusterjs": LocalAsset("npm", "leaflet.markercluster/dist/leaflet.markercluster.js"),
         "markerclustercss": LocalAsset("npm", "leaflet.markercluster/dist/MarkerCluster.css"),
-        "markerclusterdefaultcss": LocalAsset(
-            "npm", "leaflet.markercluster/dist/MarkerCluster.Default.css"
-        ),
+        "markerclusterdefaultcss": LocalAsset("npm", "leaflet.markercluster/dist/MarkerCluster.Default.css"),
         # folium.plugins.HeatMap
         "leaflet-heat.js": LocalAsset("folium", "leaflet_heat.min.js"),
     }
@@ -123,9 +123,7 @@ def _is_external(url: str) -> bool:
     return url.startswith(("http://", "https://", "//"))
 
 
-def _rewrite(
-    links: Sequence[tuple[str, str]], *, roots: AssetRoots, owner: Element
-) -> list[tuple[str, str]]:
+def _rewrite(links: Sequence[tuple[str, str]], *, roots: AssetRoots, owner: Element) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for name, url in links:
         if name in LOCAL_ASSETS:
@@ -149,10 +147,10 @@ E = TypeVar("E", bound=Element)
 def use_local_assets(element: E, *, roots: AssetRoots) -> E:
     """Point ``element`` and all its descendants at local JavaScript/CSS files.
 
-    Call it on the finished map, after every child is added and just before
-    ``st_folium`` (also on each FeatureGroup given to ``st_folium(feature_group_to_add=...)``,
-    since those are added to the map inside ``st_folium``). It is idempotent, and changes
-    only the given elements, never folium's classes.
+    Call it on the finished map, after every child is added and before ``st_folium``; also
+    on each FeatureGroup given to ``st_folium(feature_group_to_add=...)``, since those are
+    added to the map inside ``st_folium``. It is idempotent, and changes only the given
+    elements (and stale links in their page header), never folium's classes.
 
     Parameters
     ----------
@@ -173,6 +171,14 @@ def use_local_assets(element: E, *, roots: AssetRoots) -> E:
         which needs Leaflet.awesome-markers, or a plugin not listed in :data:`LOCAL_ASSETS`).
     """
     _localize(element, roots=roots)
+    root = element.get_root()
+    if isinstance(root, Figure):
+        # Links left in the page header by a render made before this call; the next render
+        # adds back what is still needed, now local.
+        header = root.header._children
+        for key, child in list(header.items()):
+            if isinstance(child, (JavascriptLink, CssLink)) and _is_external(child.url):
+                del header[key]
     return element
 
 
@@ -249,7 +255,9 @@ class ColorLegend(MacroElement):
 
     @staticmethod
     def _build_html(cm: ColorMap, *, width: int) -> str:
-        lo, hi = float(cm.vmin), float(cm.vmax)
+        # The index, not vmin/vmax, bounds the colours (branca keeps vmin=0, vmax=1 when only
+        # an index is given).
+        lo, hi = (float(cm.index[0]), float(cm.index[-1])) if len(cm.index) > 1 else (0.0, 1.0)
         span = (hi - lo) or 1.0
 
         def pct(v: float) -> float:
@@ -257,25 +265,23 @@ class ColorLegend(MacroElement):
 
         if isinstance(cm, StepColormap):
             stops = [
-                f"{_css_color(cm.rgba_hex_str((a + b) / 2))} {pct(a):.2f}% {pct(b):.2f}%"
-                for a, b in zip(cm.index, cm.index[1:])
+                f"{_css_color(cm.rgba_hex_str((a + b) / 2))} {pct(a):.2f}% {pct(b):.2f}%" for a, b in pairwise(cm.index)
             ]
         else:
             xs = [lo + span * k / 31 for k in range(32)]
             stops = [f"{_css_color(cm.rgba_hex_str(x))} {pct(x):.2f}%" for x in xs]
-        ticks = cm.tick_labels if cm.tick_labels is not None else legend_scaler(
-            cm.index, cm.max_labels
-        )
+        ticks = cm.tick_labels if cm.tick_labels is not None else legend_scaler(cm.index, cm.max_labels)
+        values = [float(t) for t in ticks if not isinstance(t, str)]  # "" are skipped labels
         labels = "".join(
-            f'<span style="position:absolute;left:{pct(t):.2f}%;transform:translateX(-50%)">'
-            f"{html.escape(_format_tick(t))}</span>"
-            for t in ticks
-            if isinstance(t, numbers.Real) and lo <= float(t) <= hi
+            f'<span style="position:absolute;left:{pct(v):.2f}%;transform:translateX(-50%)">'
+            f"{html.escape(_format_tick(v))}</span>"
+            for v in values
+            if lo <= v <= hi
         )
         caption = html.escape(str(cm.caption or ""))
         return (
             f'<div style="background:rgba(255,255,255,.85);padding:4px 14px 2px;'
-            f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:11px sans-serif;'
+            f"border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:11px sans-serif;"
             f'color:{html.escape(cm.text_color)}">'
             + (f'<div style="font-weight:600;margin-bottom:2px">{caption}</div>' if caption else "")
             + f'<div style="width:{width}px;height:10px;'

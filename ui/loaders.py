@@ -19,9 +19,8 @@ __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered
            "category_labels", "neighbourhood_names", "refresh", "report_details"]
 
 
-@st.cache_resource
 def settings() -> Settings:
-    """Return the settings read once from the environment."""
+    """Return the settings from the environment (cheap; not cached so that each store URL keys its caches)."""
     return load_settings()
 
 
@@ -36,9 +35,13 @@ def store() -> Store:
 
 
 @st.cache_resource
+def _taxonomy(path: str) -> Taxonomy:
+    return load_taxonomy(path)
+
+
 def taxonomy() -> Taxonomy:
     """Return the taxonomy."""
-    return load_taxonomy(settings().taxonomy_path)
+    return _taxonomy(str(settings().taxonomy_path))
 
 
 @st.cache_data(ttl=1.0, show_spinner=False)
