@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 
 from ui import loaders
 from ui.filters import current_filter
-from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel
+from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message
 
 st.title("Carte des signalements")
@@ -47,13 +47,13 @@ with panel_col:
         st.info("Cliquez sur un quartier de la carte pour afficher son détail.")
     else:
         data = panel(flt, code)
-        st.subheader(names[code])
-        st.metric("Signalements (sélection)", int(sum(c for _, c in data["by_category"])))
-        series = pd.DataFrame(data["weekly"], columns=["Semaine", "Signalements"]).set_index("Semaine")
+        st.subheader(data.name)
+        st.metric("Signalements (sélection)", data.total, help=f"dont {data.open_total} ouverts")
         st.caption("12 dernières semaines")
+        series = pd.DataFrame(data.weekly, columns=["Semaine", "Signalements"]).set_index("Semaine")
         st.line_chart(series, height=120)
         st.caption("Par catégorie")
-        st.dataframe(pd.DataFrame(data["by_category"], columns=["Catégorie", "Signalements"]), hide_index=True,
+        st.dataframe(pd.DataFrame(data.by_category, columns=["Catégorie", "Signalements"]), hide_index=True,
                      width="stretch", height=200)
-        st.caption("Signalements ouverts, par ancienneté")
-        st.dataframe(pd.DataFrame(data["open_reports"]), hide_index=True, width="stretch", height=220)
+        st.caption(f"Signalements ouverts ({data.open_total}), par ancienneté")
+        st.dataframe(panel_open_table(data), hide_index=True, width="stretch", height=220)

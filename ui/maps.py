@@ -10,11 +10,11 @@ import streamlit as st
 
 from geo.filtering import ReportFilter
 from geo.map_assets import use_local_assets
-from geo.maps import build_map, neighbourhood_panel
+from geo.maps import NeighbourhoodPanel, build_map, neighbourhood_panel
 from ui import loaders
 from ui.offline import register_assets
 
-__all__ = ["MapOptions", "explorer_map", "panel", "BASEMAPS", "LAYERS"]
+__all__ = ["MapOptions", "explorer_map", "panel", "panel_open_table", "BASEMAPS", "LAYERS"]
 
 BASEMAPS = {"osm": "OpenStreetMap", "ign": "IGN Plan (Géoplateforme)", "none": "Aucun fond (hors ligne)"}
 LAYERS = {"choropleth": "Quartiers (choroplèthe)", "heat": "Chaleur", "points": "Signalements (regroupés)",
@@ -54,13 +54,26 @@ def explorer_map(flt: ReportFilter, options: MapOptions) -> folium.Map:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _panel(url: str, version: int, flt: ReportFilter, code: str, day: str) -> dict:
+def _panel(url: str, version: int, flt: ReportFilter, code: str, day: str) -> NeighbourhoodPanel:
     now = pd.Timestamp.now(tz=loaders.settings().timezone)
     return neighbourhood_panel(loaders.filtered_reports(flt), loaders.territory(), code, now=now,
                                labels=loaders.category_labels())
 
 
-def panel(flt: ReportFilter, code: str) -> dict:
+def panel(flt: ReportFilter, code: str) -> NeighbourhoodPanel:
     """Return a quartier's panel data (counts by category, 12-week series, open reports)."""
     day = pd.Timestamp.now(tz=loaders.settings().timezone).strftime("%Y-%m-%d")
     return _panel(loaders.settings().db_url, loaders.data_version(), flt, code, day)
+
+
+def panel_open_table(data: NeighbourhoodPanel) -> pd.DataFrame:
+    """Return a quartier's open reports as a French table, newest first."""
+    tax = loaders.taxonomy()
+    return pd.DataFrame({
+        "Ancienneté": [r.ageing_band for r in data.open_reports],
+        "Jours": [r.age_days for r in data.open_reports],
+        "Catégorie": [r.category_label for r in data.open_reports],
+        "Statut": [tax.statuses.get(r.status, r.status) for r in data.open_reports],
+        "Gravité": [r.severity for r in data.open_reports],
+        "Date": [r.observed_at.strftime("%d/%m/%Y %H:%M") for r in data.open_reports],
+    })

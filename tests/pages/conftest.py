@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +22,20 @@ APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
     end = pd.Timestamp.now(tz="Europe/Paris").floor("h")
-    build_demo_store(Store(url), taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"), reports=5_000, seed=7, end=end)
+    store = Store(url)
+    build_demo_store(store, taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"), reports=5_000, seed=7, end=end)
+    with store.engine.connect() as conn:  # fold the WAL into the file so that it can be copied
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
     return url
+
+
+@pytest.fixture
+def demo_copy(demo_db: str, tmp_path: Path) -> str:
+    """Return the URL of a private copy of the demo store, for tests that write."""
+    target = tmp_path / "demo-copy.sqlite"
+    shutil.copy(demo_db.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture(autouse=True)

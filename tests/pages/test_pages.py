@@ -91,3 +91,38 @@ def test_map_with_no_basemap_has_no_tile_url(app):
     no_exception(at)
     html = map_html(at)
     assert "tile.openstreetmap.org" not in html and "data.geopf.fr" not in html
+
+
+def test_quartier_panel_shows_counts_series_and_open_reports(app):
+    at = app("pages/carte.py")
+    assert any("Cliquez sur un quartier" in i.value for i in at.info)
+    at.session_state["carte_quartier"] = "gresilles"  # what a click on the quartier stores
+    at.run()
+    no_exception(at)
+    assert [s.value for s in at.subheader] == ["Grésilles"]
+    assert int(next(m for m in at.metric if m.label.startswith("Signalements")).value) > 0
+    assert len(at.dataframe) == 2  # by category, open reports
+
+
+def test_field_entry_is_stored_and_shown_on_the_map(app, demo_copy):
+    at = app("pages/saisie.py", db=demo_copy)
+    no_exception(at)
+    before = map_html(at).count("circleMarker")
+    at.number_input(key="saisie_lat").set_value(47.3220)
+    at.number_input(key="saisie_lon").set_value(5.0415)
+    at.selectbox[0].set_value("eclairage")
+    at.radio[0].set_value(2)
+    at.text_area[0].input("<b>Lampadaire</b> éteint")
+    at.button[0].click().run()
+    no_exception(at)
+    assert any("enregistré" in s.value for s in at.success)
+    assert not at.error
+    assert map_html(at).count("circleMarker") == before + 1
+
+
+def test_field_entry_errors_are_shown_next_to_fields(app, demo_copy):
+    at = app("pages/saisie.py", db=demo_copy)
+    at.button[0].click().run()
+    no_exception(at)
+    messages = " ".join(e.value for e in at.error)
+    assert "latitude manquante" in messages and "catégorie" in messages
