@@ -41,8 +41,10 @@ def _explorer_map(url: str, version: int, flt: ReportFilter, options: MapOptions
         details = loaders.report_details(recent["id"].tolist()).set_index("id")["description"]
         reports = reports.assign(description=reports["id"].map(details))
     fmap = build_map(loaders.territory(), reports, layers=options.layers, measure=options.measure,
-                     basemap=options.basemap, tile_url=options.tile_url, labels=loaders.category_labels(),
-                     max_points=options.max_points, scheme=options.scheme)
+                     basemap=options.basemap, tile_url=options.tile_url if options.basemap != "none" else None,
+                     labels=loaders.category_labels(), status_labels=loaders.taxonomy().statuses,
+                     severity_labels=loaders.taxonomy().severities, max_points=options.max_points,
+                     scheme=options.scheme)
     use_local_assets(fmap, roots=register_assets())
     return fmap
 
