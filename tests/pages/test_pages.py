@@ -126,3 +126,11 @@ def test_field_entry_errors_are_shown_next_to_fields(app, demo_copy):
     no_exception(at)
     messages = " ".join(e.value for e in at.error)
     assert "latitude manquante" in messages and "catégorie" in messages
+
+
+def test_empty_store_offers_the_demo_and_loads_it(app, tmp_path):
+    at = app("pages/accueil.py", db=f"sqlite:///{tmp_path / 'vide.sqlite'}")
+    at.button(key="vide_demo").click().run()
+    no_exception(at)
+    assert metric(at, "Signalements") >= 0
+    assert not any("Aucun signalement n'est encore" in i.value for i in at.info)
