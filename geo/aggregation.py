@@ -38,7 +38,7 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
     """Return the local date starting each time's week (Monday) or month, as ``datetime64`` (naive)."""
     local = times.dt.tz_localize(None).dt.normalize()
     if period == "week":
-        return local - pd.to_timedelta(local.dt.dayofweek, unit="D")
+        return local - pd.to_timedelta(local.dt.day_of_week, unit="D")
     return local.dt.to_period("M").dt.start_time
 
 
@@ -82,8 +82,8 @@ def aggregate_reports(
         present = counts.index.get_level_values(key).unique() if len(counts) else pd.Index([])
         if key == "neighbourhood":
             values = list(neighbourhoods["code"]) + ([OUTSIDE] if OUTSIDE in set(present) else [])
-        elif key in PERIOD_KEYS and len(present):
-            values = list(_full_range(pd.Series(present), key))
+        elif key in PERIOD_KEYS:
+            values = _full_range(pd.Series(present), key) if len(present) else pd.DatetimeIndex([])
         else:
             values = sorted(present)
         levels.append(values)

@@ -40,6 +40,12 @@ _NAMES: dict[str, tuple[str, ...]] = {
                "submittername"),
 }
 
+# Form group paths: ``grp/q`` (KoboToolbox), ``grp-q`` (ODK Central).
+_GROUP_SEPARATORS = {"odk": r"[/-]"}
+_ODK_METADATA = frozenset({"meta-instanceID", "meta-instanceName", "KEY", "SubmitterID", "SubmitterName",
+                           "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID",
+                           "Edits", "FormVersion"})
+
 
 @dataclass(frozen=True)
 class ColumnMapping:
@@ -82,17 +88,26 @@ class ColumnMapping:
         return [name for name in REQUIRED_FIELDS if getattr(self, name) is None]
 
 
-def _leaf(column: str) -> str:
-    """Return a column's name without its form group path (``grp/q`` or ``grp-q``)."""
-    return normalize_label(re.split(r"[/]", column)[-1])
+def _leaf(column: str, profile: str) -> str:
+    """Return a column's name without its form group path (``grp/q``; ``grp-q`` in ODK Central exports)."""
+    return re.split(_GROUP_SEPARATORS.get(profile, "/"), column)[-1]
 
 
-def _find(columns: list[str], field: str, taken: set[str]) -> str | None:
+def _is_metadata(column: str, profile: str) -> bool:
+    """Tell whether a column is form-export metadata, never guessed as a report field.
+
+    KoboToolbox names its metadata with a leading ``_`` (``_status``, ``_id``, ``__version__``…);
+    ODK Central appends fixed columns (``Status``, ``ReviewState``…). Profiles pick the ones they use.
+    """
+    return _leaf(column, profile).startswith("_") or (profile == "odk" and column in _ODK_METADATA)
+
+
+def _find(columns: list[str], field: str, taken: set[str], profile: str) -> str | None:
     leaves = {}
     for col in columns:
-        if col in taken or col in GEOMETRY_COLUMNS:
+        if col in taken or col in GEOMETRY_COLUMNS or _is_metadata(col, profile):
             continue
-        leaves.setdefault(_leaf(col), col)
+        leaves.setdefault(normalize_label(_leaf(col, profile)), col)
         leaves.setdefault(normalize_label(col), col)
     for name in _NAMES[field]:
         if name in leaves:
@@ -174,7 +189,7 @@ def detect_mapping(columns: list[str], *, overrides: dict[str, str | None] | Non
     for name in MAPPABLE_FIELDS:
         if name in found or name in overrides:
             continue
-        col = _find(columns, name, taken)
+        col = _find(columns, name, taken, found.get("profile", "table"))
         if col is not None:
             found[name] = col
             taken.add(col)

@@ -21,14 +21,14 @@ import pyproj
 
 from geo.errors import InputError
 from geo.formats import ColumnMapping, detect_mapping
-from geo.readers import open_source
+from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
 from geo.store import REPORT_FIELDS, Store
 from geo.taxonomy import Taxonomy
-from geo.territory import assign_neighbourhoods
+from geo.territory import assign_neighbourhoods, parse_crs
 from geo.timeparse import parse_times
 
-__all__ = ["ImportOptions", "ImportSummary", "PreparedRows", "import_file", "prepare_rows", "write_rejects", "rejects_table",
-           "read_category_map", "report_tuples"]
+__all__ = ["ImportOptions", "ImportSummary", "PreparedRows", "import_file", "prepare_rows", "write_rejects",
+           "rejects_table", "read_category_map", "report_tuples"]
 
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
 FUTURE_TOLERANCE = pd.Timedelta(minutes=10)
@@ -52,7 +52,8 @@ class ImportOptions:
     category_map
         Label -> category code, applied before the taxonomy's own labels.
     crs
-        CRS of the coordinate columns when they are not WGS84 longitudes/latitudes (e.g. ``2154``).
+        CRS of the coordinate columns when they are not WGS84 longitudes/latitudes (e.g. ``2154``); for
+        GeoJSON and GeoPackage, the CRS of the file when it declares none or a wrong one.
     timezone
         Zone of times written without offset.
     """
@@ -145,14 +146,15 @@ def _coordinates(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons,
         empty = text.fillna("").astype(str).str.strip().eq("")
         reasons.add(empty, column, text, f"{name} manquante")
         reasons.add(values.isna() & ~empty, column, text, f"{name} non numérique")
-    if crs is not None and not pyproj.CRS.from_user_input(crs).equals("EPSG:4326"):
-        transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    source_crs = parse_crs(crs) if crs is not None else None
+    if source_crs is not None and not source_crs.equals("EPSG:4326"):
+        transformer = pyproj.Transformer.from_crs(source_crs, "EPSG:4326", always_xy=True)
         x, y = transformer.transform(lon.to_numpy(dtype=float), lat.to_numpy(dtype=float))
         lon, lat = pd.Series(x, index=chunk.index), pd.Series(y, index=chunk.index)
     return lat, lon
 
 
-def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.DataFrame, reasons: _Reasons,
+def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.DataFrame, reasons: _Reasons, *,
            territory: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Assign neighbourhoods, detect swapped latitude/longitude, reject impossible positions."""
     numeric = lat.notna() & lon.notna()
@@ -202,11 +204,20 @@ def _content_ids(observed: pd.Series, lat: pd.Series, lon: pd.Series, labels: pd
     return pd.Series([f"h:{h:016x}" for h in hashes], index=observed.index, dtype=object)
 
 
+def _raw_rows(frame: pd.DataFrame) -> pd.Series:
+    """Return each row as a JSON object of its text cells (one string per row)."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    # JSON lines are separated by "\n" alone: cells may hold U+2028 or U+0085, which ``splitlines`` would split on
+    lines = frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
+    return pd.Series(lines, index=frame.index, dtype=object)
+
+
 def _optional(chunk: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series(None, index=chunk.index, dtype=object)
     text = chunk[column].fillna("").astype(str).str.strip()
-    return text.where(text.ne(""), None).astype(object)
+    return text.astype(object).where(text.ne(""), None)
 
 
 def prepare_rows(
@@ -232,12 +243,13 @@ def prepare_rows(
     """
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     reasons = _Reasons(chunk.index)
-    source_columns = [c for c in chunk.columns if not c.startswith("__")]
+    source_columns = [c for c in chunk.columns if c not in GEOMETRY_COLUMNS]
     if "__geometry_type__" in chunk:
         kind = chunk["__geometry_type__"]
         reasons.add(kind.ne("Point"), "geometry", kind, "géométrie non ponctuelle : un point est attendu")
-    lat, lon = _coordinates(chunk, mapping, reasons, crs)
-    lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory)
+    # points read from a geometry are already WGS84 (the reader applied the file's CRS, or ``crs``)
+    lat, lon = _coordinates(chunk, mapping, reasons, None if mapping.lat in GEOMETRY_COLUMNS else crs)
+    lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory=territory)
     observed = _times(chunk, mapping, reasons, timezone=timezone, now=now)
     labels = chunk[mapping.category].fillna("").astype(str).str.strip()
     categories, unknown = taxonomy.match_categories(labels, extra=category_map)
@@ -252,8 +264,7 @@ def prepare_rows(
     reasons.add(bad_status, mapping.status, chunk[mapping.status] if mapping.status else None,
                 f"statut inconnu (attendu l'un de {sorted(taxonomy.statuses)})")
 
-    raw = chunk[source_columns].to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    raw = pd.Series(raw, index=chunk.index, dtype=object)
+    raw = _raw_rows(chunk[source_columns])
     bad = reasons.bad
     rejected = [
         {"row_number": row, "raw": raw[row], "reasons": json.dumps(entries, ensure_ascii=False, default=str)}
@@ -288,17 +299,17 @@ def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
             cols.append([batch_id] * len(frame))
             continue
         series = frame[name]
-        values = series.tolist()
-        if series.dtype == object:
-            values = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
-                      for v in values]
-        cols.append(values)
+        if series.dtype.kind in "biuf":
+            cols.append(series.tolist())
+        else:  # text: NaN, NA and None all become NULL
+            cols.append(series.astype(object).where(series.notna(), None).tolist())
     return list(zip(*cols, strict=True))
 
 
 def import_file(
     store: Store, path: Path | str, *, taxonomy: Taxonomy, options: ImportOptions | None = None,
     on_progress: ProgressCallback | None = None, now: pd.Timestamp | None = None, imported_by: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportSummary:
     """Import one file as one batch (all of it is stored, or nothing).
 
@@ -314,6 +325,8 @@ def import_file(
         Columns and formats the file's layout does not tell.
     on_progress
         Called with (rows read so far, estimated total) after each chunk.
+    chunk_rows
+        Rows validated and written at a time (CSV only; other formats are read whole).
 
     Raises
     ------
@@ -321,13 +334,21 @@ def import_file(
         When the file cannot be read or its columns cannot be mapped; nothing is stored then.
     """
     options = options or ImportOptions()
-    source = open_source(path, encoding=options.encoding, sep=options.sep)
+    if options.crs is not None:
+        parse_crs(options.crs)  # refuse an unknown CRS before anything is read
+    source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=chunk_rows, crs=options.crs)
     overrides = {**options.columns, "time_format": options.time_format}
     mapping = detect_mapping(source.columns, overrides=overrides, source=options.source)
     summary = ImportSummary(source.name, source.format, mapping.profile)
     territory = store.load_territory()
     if territory.empty:
         summary.warnings.append("aucun territoire chargé : tous les points sont comptés hors territoire")
+    earlier = store.find_batches(content_hash=source.content_hash)
+    if earlier:
+        summary.warnings.append(
+            f"ce fichier a déjà été importé (lot {', '.join(map(str, earlier))}) : ses lignes déjà enregistrées "
+            "sont comptées comme doublons"
+        )
     provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
     with store.transaction() as conn:
         batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,

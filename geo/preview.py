@@ -50,7 +50,7 @@ def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoData
         When the file itself cannot be read (encoding, separator, empty file…).
     """
     options = options or ImportOptions()
-    source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=rows)
+    source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=rows, crs=options.crs)
     first = next(iter(source.chunks), pd.DataFrame(columns=source.columns)).head(rows)
     visible = [c for c in first.columns if not c.startswith("__")]
     try:

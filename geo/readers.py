@@ -17,8 +17,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.errors import InputError
+from geo.territory import parse_crs
 
 __all__ = ["RawSource", "open_source", "GEOMETRY_COLUMNS", "file_sha256", "CHUNK_ROWS"]
 
@@ -26,6 +28,8 @@ CHUNK_ROWS = 100_000
 SEPARATORS = (";", ",", "\t", "|")
 GEOMETRY_COLUMNS = ("__lon__", "__lat__", "__geometry_type__")
 _BLOCK = 1 << 20
+_FIELDS_HINT = ("Une virgule décimale dans un fichier séparé par des virgules ? Mettez ces valeurs entre "
+                "guillemets ou enregistrez le fichier avec le séparateur ';'. Rien n'a été enregistré.")
 
 
 @dataclass
@@ -92,6 +96,14 @@ def _detect_encoding(path: Path) -> str:
     )
 
 
+def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> InputError:
+    return InputError(
+        f"{path.name} : le fichier n'est pas en {encoding} (octet {exc.object[exc.start:exc.start + 1]!r} "
+        f"illisible). Relancez sans --encoding pour le détecter, ou précisez le bon (utf-8, cp1252, latin-1). "
+        "Rien n'a été enregistré."
+    )
+
+
 def _split_header(line: str, sep: str) -> list[str]:
     return next(csv.reader([line], delimiter=sep))
 
@@ -110,9 +122,12 @@ def _open_csv(path: Path, *, encoding: str | None, sep: str | None, chunk_rows: 
             raise InputError(f"encodage {encoding!r} inconnu ; essayez utf-8, cp1252 ou latin-1") from exc
     else:
         encoding = _detect_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
-        header = fh.readline().rstrip("\r\n")
-        second = fh.readline()
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            header = fh.readline().rstrip("\r\n")
+            second = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from exc
     if not header.strip():
         raise InputError(f"{path.name} : la première ligne est vide ; une ligne d'en-tête est attendue")
     found = _detect_separator(header)
@@ -131,18 +146,26 @@ def _open_csv(path: Path, *, encoding: str | None, sep: str | None, chunk_rows: 
     estimated = max(1, int(size / max(len(second.encode(encoding, "replace")), 1))) if second else 0
 
     def chunks() -> Iterator[pd.DataFrame]:
-        reader = pd.read_csv(
-            path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, chunksize=chunk_rows,
-            engine="c", skip_blank_lines=True,
-        )
         start = 2
         try:
-            for chunk in reader:
-                chunk.index = np.arange(start, start + len(chunk))
-                start += len(chunk)
-                yield chunk
+            with pd.read_csv(
+                path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, chunksize=chunk_rows,
+                engine="c", skip_blank_lines=True,
+            ) as reader:
+                for chunk in reader:
+                    if not isinstance(chunk.index, pd.RangeIndex):
+                        # pandas took the surplus fields of the first row as an index: the columns would shift
+                        raise InputError(
+                            f"{path.name} : ligne mal formée : la ligne 2 a {len(columns) + chunk.index.nlevels} "
+                            f"champs pour {len(columns)} colonnes dans l'en-tête. {_FIELDS_HINT}"
+                        )
+                    chunk.index = np.arange(start, start + len(chunk))
+                    start += len(chunk)
+                    yield chunk
         except pd.errors.ParserError as exc:
-            raise InputError(f"{path.name} : ligne mal formée ({exc}). Rien n'a été enregistré.") from exc
+            raise InputError(f"{path.name} : ligne mal formée ({exc}). {_FIELDS_HINT}") from exc
+        except UnicodeDecodeError as exc:
+            raise _decode_error(path, encoding, exc) from exc
 
     return RawSource(path.name, "csv", file_sha256(path), columns, chunks(), estimated,
                      {"encoding": encoding, "separator": sep})
@@ -176,37 +199,45 @@ def _open_xlsx(path: Path) -> RawSource:
                      {"sheet": 0})
 
 
-def _open_geo(path: Path, fmt: str) -> RawSource:
+def _open_geo(path: Path, fmt: str, crs: str | int | None = None) -> RawSource:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; each means the file is unusable
         raise InputError(f"{path.name} : fichier géographique illisible ({exc})") from exc
+    if crs is not None:
+        gdf = gdf.set_crs(parse_crs(crs), allow_override=True)
+    if gdf.empty:
+        raise InputError(f"{path.name} : le fichier ne contient aucun objet (aucun signalement à importer)")
     details = {"crs": gdf.crs.to_string() if gdf.crs else None}
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
-    geoms = gdf.geometry
-    kinds = geoms.geom_type.fillna("aucune").to_numpy(dtype=object)
-    single = geoms.where(geoms.geom_type != "MultiPoint", geoms.map(
-        lambda g: g.geoms[0] if g is not None and g.geom_type == "MultiPoint" and len(g.geoms) == 1 else g))
-    is_point = single.geom_type.eq("Point").to_numpy()
+    geoms = gdf.geometry.to_numpy()
+    kinds = shapely.get_type_id(geoms)
+    # a multipoint of one point is that point; anything else but a point is refused later
+    single = np.where(
+        (kinds == shapely.GeometryType.MULTIPOINT) & (shapely.get_num_geometries(geoms) == 1),
+        shapely.get_geometry(geoms, 0), geoms,
+    )
+    is_point = (shapely.get_type_id(single) == shapely.GeometryType.POINT) & ~shapely.is_empty(single)
     props = gdf.drop(columns=gdf.geometry.name)
     text = _text_frame(props, 1)
     text["geometry"] = [g.wkt if g is not None else "" for g in geoms]
-    lon = np.where(is_point, single.x.where(is_point), np.nan) if len(gdf) else np.array([])
-    lat = np.where(is_point, single.y.where(is_point), np.nan) if len(gdf) else np.array([])
+    lon = np.where(is_point, shapely.get_x(single), np.nan)
+    lat = np.where(is_point, shapely.get_y(single), np.nan)
     text["__lon__"] = [repr(float(v)) if not np.isnan(v) else "" for v in lon]
     text["__lat__"] = [repr(float(v)) if not np.isnan(v) else "" for v in lat]
-    text["__geometry_type__"] = [("Point" if p else k) for p, k in zip(is_point, kinds, strict=True)]
+    names = gdf.geometry.geom_type.fillna("aucune").to_numpy(dtype=object)
+    text["__geometry_type__"] = np.where(is_point, "Point", names)
     return RawSource(path.name, fmt, file_sha256(path), list(text.columns), iter([text]), len(text), details)
 
 
-def _open_json(path: Path) -> RawSource:
+def _open_json(path: Path, crs: str | int | None = None) -> RawSource:
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path.name} : JSON invalide ({exc})") from exc
     if isinstance(doc, dict) and doc.get("type") in ("FeatureCollection", "Feature"):
-        return _open_geo(path, "geojson")
+        return _open_geo(path, "geojson", crs)
     if isinstance(doc, dict) and isinstance(doc.get("service_requests"), list):
         doc = doc["service_requests"]
     if isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc):
@@ -224,8 +255,15 @@ def _open_json(path: Path) -> RawSource:
 
 def open_source(
     path: Path | str, *, encoding: str | None = None, sep: str | None = None, chunk_rows: int = CHUNK_ROWS,
+    crs: str | int | None = None,
 ) -> RawSource:
     """Open ``path`` according to its content and extension.
+
+    Parameters
+    ----------
+    crs
+        For geometry formats, the CRS of the file's coordinates when it declares none or a wrong one
+        (``--crs``); points are given in WGS84 either way.
 
     Raises
     ------
@@ -241,11 +279,11 @@ def open_source(
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path)
     if suffix == ".gpkg":
-        return _open_geo(path, "gpkg")
+        return _open_geo(path, "gpkg", crs)
     if suffix in (".geojson", ".json"):
-        return _open_json(path)
+        return _open_json(path, crs)
     if suffix in (".shp", ".zip", ".fgb"):
-        return _open_geo(path, suffix.lstrip("."))
+        return _open_geo(path, suffix.lstrip("."), crs)
     if suffix in (".csv", ".txt", ".tsv", ""):
         return _open_csv(path, encoding=encoding, sep=sep, chunk_rows=chunk_rows)
     raise InputError(

@@ -135,6 +135,14 @@ class Store:
             schema.batches.update().where(schema.batches.c.id == batch_id).values(**{k: counts[k] for k in keys})
         )
 
+    def find_batches(self, *, content_hash: str) -> list[int]:
+        """Return the ids of earlier batches of a file with this content hash, oldest first."""
+        table = schema.batches
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(table.c.id).where(table.c.content_hash == content_hash)
+                                .order_by(table.c.id)).scalars()
+            return [int(r) for r in rows]
+
     def list_batches(self) -> pd.DataFrame:
         """Return every import batch, newest first."""
         with self.engine.connect() as conn:

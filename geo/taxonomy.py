@@ -16,8 +16,16 @@ from geo.errors import InputError
 __all__ = ["Category", "Taxonomy", "load_taxonomy", "normalize_label", "UNKNOWN_CATEGORY"]
 
 UNKNOWN_CATEGORY = "autre"
-_SEVERITY_WORDS = {"gene": 1, "faible": 1, "a traiter": 2, "moyenne": 2, "moyen": 2, "danger": 3, "urgent": 3, "grave": 3}
-_OPEN311_STATUS = {"open": "nouveau", "closed": "resolu"}
+_SEVERITY_WORDS = {"gene": 1, "faible": 1, "a traiter": 2, "moyenne": 2, "moyen": 2, "danger": 3, "urgent": 3,
+                   "grave": 3}
+# Statuses of other tools (normalised): Open311 GeoReport v2, then FixMyStreet's states.
+_EXTERNAL_STATUS = {
+    "open": "nouveau", "closed": "resolu",
+    "unconfirmed": "nouveau", "confirmed": "nouveau", "investigating": "pris_en_charge",
+    "in progress": "pris_en_charge", "planned": "pris_en_charge", "action scheduled": "pris_en_charge",
+    "fixed": "resolu", "fixed user": "resolu", "fixed council": "resolu", "unable to fix": "clos_sans_suite",
+    "not responsible": "clos_sans_suite", "duplicate": "doublon", "internal referral": "transmis",
+}
 
 
 def normalize_label(text: str) -> str:
@@ -92,11 +100,11 @@ class Taxonomy:
     def parse_severity(self, values: pd.Series, categories: pd.Series) -> tuple[pd.Series, pd.Series]:
         """Return severities 1..3 (category default where empty) and a mask of invalid values."""
         text = values.fillna("").astype(str).str.strip()
-        words = text.map(lambda v: _SEVERITY_WORDS.get(normalize_label(v)))
+        words = text.map(lambda v: _SEVERITY_WORDS.get(normalize_label(v))).astype("float64")
         numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
         numbers = numbers.where(numbers.isin([1, 2, 3]))
         parsed = numbers.fillna(words)
-        defaults = categories.map(lambda c: self.categories[c].default_severity)
+        defaults = categories.map(lambda c: self.categories[c].default_severity).astype("float64")
         empty = text.eq("")
         invalid = parsed.isna() & ~empty
         result = parsed.where(~empty, defaults).fillna(defaults).astype("int64")
@@ -106,7 +114,7 @@ class Taxonomy:
         """Return status codes (``nouveau`` where empty) and a mask of unknown statuses."""
         lookup = {normalize_label(code): code for code in self.statuses}
         lookup.update({normalize_label(label): code for code, label in self.statuses.items()})
-        lookup.update(_OPEN311_STATUS)
+        lookup.update(_EXTERNAL_STATUS)
         text = values.fillna("").astype(str).str.strip()
         parsed = text.map(lambda v: lookup.get(normalize_label(v)) if v else "nouveau")
         return parsed.fillna("nouveau").astype(object), parsed.isna()

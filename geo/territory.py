@@ -7,21 +7,48 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
-from geo.errors import TerritoryError
+from geo.errors import InputError, TerritoryError
 from geo.store import Store
 
-__all__ = ["METRIC_CRS", "read_boundaries", "assign_neighbourhoods", "looks_like_lonlat", "install_territory"]
+__all__ = ["METRIC_CRS", "read_boundaries", "assign_neighbourhoods", "looks_like_lonlat", "install_territory",
+           "parse_crs"]
 
 METRIC_CRS = "EPSG:2154"
 WGS84 = "EPSG:4326"
+_YES = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})
 
 
 def looks_like_lonlat(bounds: tuple[float, float, float, float]) -> bool:
     """Tell whether ``(minx, miny, maxx, maxy)`` can be longitudes and latitudes."""
     minx, miny, maxx, maxy = bounds
     return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+
+
+def parse_crs(value: str | int) -> pyproj.CRS:
+    """Return the CRS given as ``--crs`` (``2154``, ``EPSG:2154``, a WKT or PROJ string).
+
+    Raises
+    ------
+    InputError
+        When PROJ does not know it.
+    """
+    try:
+        return pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError as exc:
+        raise InputError(
+            f"--crs {value!r} : système de coordonnées inconnu ({exc}). "
+            "Donnez un code EPSG, par exemple --crs 2154 pour le Lambert-93."
+        ) from exc
+
+
+def _flags(values: pd.Series) -> pd.Series:
+    """Read a yes/no field: booleans, numbers (non-zero is yes) or words (``oui``, ``true``, ``1``…)."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.fillna(0).astype(bool)
+    return values.astype(str).str.strip().str.lower().isin(_YES)
 
 
 def read_boundaries(
@@ -52,7 +79,7 @@ def read_boundaries(
     ------
     TerritoryError
         When the file cannot be read, a field is missing, a geometry is not a polygon, codes repeat,
-        or the file declares no CRS and its coordinates are not longitudes/latitudes.
+        or the file declares no CRS (or a geographic one) and its coordinates are not longitudes/latitudes.
     """
     path = Path(path)
     try:
@@ -70,14 +97,17 @@ def read_boundaries(
             f"its fields are {fields}"
         )
     if crs is not None:
-        gdf = gdf.set_crs(crs, allow_override=True)
-    elif gdf.crs is None:
+        gdf = gdf.set_crs(parse_crs(crs), allow_override=True)
+    elif gdf.crs is None or gdf.crs.is_geographic:
+        # GeoJSON is WGS84 by definition, so GDAL declares EPSG:4326 whatever the coordinates are
         if not looks_like_lonlat(tuple(gdf.total_bounds)):
+            declared = "declares no CRS" if gdf.crs is None else f"declares {gdf.crs.to_string()}"
             raise TerritoryError(
-                f"boundary file {path} declares no CRS and its coordinates {tuple(np.round(gdf.total_bounds, 1))} "
+                f"boundary file {path} {declared} but its coordinates {tuple(np.round(gdf.total_bounds, 1))} "
                 "are not longitudes/latitudes; give the CRS with --crs (for example --crs 2154 for Lambert-93)"
             )
-        gdf = gdf.set_crs(WGS84)
+        if gdf.crs is None:
+            gdf = gdf.set_crs(WGS84)
     kinds = set(gdf.geometry.geom_type.dropna())
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise TerritoryError(f"boundary file {path} must hold polygons; found {sorted(kinds)}")
@@ -89,7 +119,7 @@ def read_boundaries(
             "name": gdf[name].astype(str).str.strip(),
             "population": pd.to_numeric(gdf[population], errors="coerce").round().astype("Int64")
             if population else pd.array([pd.NA] * len(gdf), dtype="Int64"),
-            "priority": gdf[priority].astype(bool) if priority else False,
+            "priority": _flags(gdf[priority]) if priority else False,
         },
         geometry=shapely.make_valid(gdf.geometry.to_crs(WGS84).values),
         crs=WGS84,
@@ -133,9 +163,9 @@ def install_territory(store: Store, territory: gpd.GeoDataFrame, *, source_name:
         store.replace_territory(conn, territory, source_name=source_name)
         positions = store.read_positions(conn)
         codes = assign_neighbourhoods(positions["lon"].to_numpy(), positions["lat"].to_numpy(), territory)
-        before = positions["neighbourhood"].fillna("\0").to_numpy(dtype=object)
-        after = pd.Series(codes, dtype=object).fillna("\0").to_numpy(dtype=object)
-        changed = before != after
+        stored = positions["neighbourhood"]
+        before = np.where(stored.isna(), None, stored.to_numpy(dtype=object))
+        changed = np.asarray(before != codes, dtype=bool)  # element-wise; None equals None
         store.set_neighbourhoods(conn, pd.DataFrame({"id": positions["id"][changed],
                                                      "neighbourhood": codes[changed]}))
     return {"neighbourhoods": len(territory), "reports": len(positions), "changed": int(changed.sum()),

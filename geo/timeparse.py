@@ -13,7 +13,8 @@ DAYFIRST_FORMATS = (
     "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y",
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
 )
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+# An offset follows a time of day: "…14:30:00+01:00", "…13:30Z" (never the "-2026" of "02-03-2026")
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def _localize(naive: pd.Series, timezone: str, *, utc: bool) -> pd.Series:

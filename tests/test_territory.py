@@ -1,0 +1,207 @@
+"""Boundary files (geo.territory): reading, CRS checks, point assignment and re-assignment of stored reports."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from geo.errors import InputError, TerritoryError
+from geo.ingest import import_file
+from geo.territory import assign_neighbourhoods, install_territory, looks_like_lonlat, parse_crs, read_boundaries
+from tests.conftest import NORTH_POINT, OUTSIDE_POINT, SOUTH_POINT, make_territory
+
+
+def boundaries(crs: str | None = "EPSG:4326") -> gpd.GeoDataFrame:
+    gdf = make_territory().rename(columns={"code": "CODE_IRIS", "name": "NOM_IRIS", "population": "P21_POP",
+                                           "priority": "QPV"})
+    return gdf.to_crs(crs) if crs else gdf
+
+
+def read(path, **kwargs) -> gpd.GeoDataFrame:
+    return read_boundaries(path, code="CODE_IRIS", name="NOM_IRIS", **kwargs)
+
+
+def test_geojson_boundaries(tmp_path):
+    path = tmp_path / "iris.geojson"
+    boundaries().to_file(path)
+    territory = read(path, population="P21_POP", priority="QPV")
+    assert list(territory.columns) == ["code", "name", "population", "priority", "geometry"]
+    assert list(territory["code"]) == ["nord", "sud"]
+    assert list(territory["population"]) == [2000, 500]
+    assert list(territory["priority"]) == [False, True]
+    assert territory.crs == "EPSG:4326"
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_lambert93_boundaries_are_reprojected(tmp_path, suffix):
+    path = tmp_path / f"iris{suffix}"
+    boundaries("EPSG:2154").to_file(path)
+    territory = read(path)
+    assert territory.crs == "EPSG:4326"
+    np.testing.assert_allclose(territory.total_bounds, make_territory().total_bounds, atol=1e-3)
+
+
+@pytest.mark.parametrize("values", [[False, True], [0, 1], ["non", "oui"], ["false", "TRUE"], ["0", "1"],
+                                    ["", "x"]])
+def test_priority_field_is_read_as_yes_or_no(tmp_path, values):
+    path = tmp_path / "iris.geojson"
+    boundaries().assign(QPV=values).to_file(path)
+    assert list(read(path, priority="QPV")["priority"]) == [False, True]
+
+
+def test_population_is_optional(tmp_path):
+    path = tmp_path / "iris.geojson"
+    boundaries().to_file(path)
+    assert read(path)["population"].isna().all()
+
+
+def test_a_file_without_crs_in_lambert93_is_refused_with_a_crs_hint(tmp_path):
+    path = tmp_path / "iris.shp"
+    boundaries("EPSG:2154").to_file(path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(TerritoryError, match=r"declares no CRS.*--crs 2154"):
+        read(path)
+    territory = read(path, crs="2154")
+    np.testing.assert_allclose(territory.total_bounds, make_territory().total_bounds, atol=1e-3)
+
+
+def test_a_geojson_without_crs_member_in_lambert93_is_refused(tmp_path):
+    # GeoJSON is WGS84 by definition, so GDAL says EPSG:4326: the coordinates tell otherwise
+    features = json.loads(boundaries("EPSG:2154").to_json())
+    features.pop("crs", None)
+    path = tmp_path / "iris_l93.geojson"
+    path.write_text(json.dumps(features), encoding="utf-8")
+    with pytest.raises(TerritoryError, match=r"not longitudes/latitudes.*--crs"):
+        read(path)
+    assert list(read(path, crs=2154)["code"]) == ["nord", "sud"]
+
+
+def test_a_file_without_crs_in_lonlat_is_taken_as_wgs84(tmp_path):
+    path = tmp_path / "iris.shp"
+    boundaries().to_file(path)
+    path.with_suffix(".prj").unlink()
+    territory = read(path)
+    assert territory.crs == "EPSG:4326"
+    np.testing.assert_allclose(territory.total_bounds, make_territory().total_bounds)
+
+
+def test_an_unknown_crs_option_is_refused(tmp_path):
+    path = tmp_path / "iris.geojson"
+    boundaries().to_file(path)
+    with pytest.raises(InputError, match=r"--crs 'EPSG:99999'.*2154"):
+        read(path, crs="EPSG:99999")
+
+
+def test_parse_crs():
+    assert parse_crs("2154").to_epsg() == 2154
+    assert parse_crs(4326).to_epsg() == 4326
+    with pytest.raises(InputError):
+        parse_crs("lambert")
+
+
+@pytest.mark.parametrize(("bounds", "expected"), [
+    ((5.0, 47.28, 5.08, 47.36), True), ((-180, -90, 180, 90), True),
+    ((850000, 6680000, 860000, 6700000), False), ((5.0, 47.0, 5.1, 95.0), False),
+])
+def test_looks_like_lonlat(bounds, expected):
+    assert looks_like_lonlat(bounds) is expected
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"code": "CODE", "name": "NOM_IRIS"}, "no field 'CODE' \\(--code\\)"),
+    ({"code": "CODE_IRIS", "name": "NOM_IRIS", "population": "POP"}, "no field 'POP' \\(--population\\)"),
+])
+def test_missing_fields_are_named(tmp_path, kwargs, message):
+    path = tmp_path / "iris.geojson"
+    boundaries().to_file(path)
+    with pytest.raises(TerritoryError, match=message):
+        read_boundaries(path, **kwargs)
+
+
+def test_non_polygons_are_refused(tmp_path):
+    gdf = boundaries()
+    gdf.loc[1, "geometry"] = LineString([(5.0, 47.3), (5.1, 47.3)])
+    path = tmp_path / "mixte.geojson"
+    gdf.to_file(path)
+    with pytest.raises(TerritoryError, match="must hold polygons; found \\['LineString', 'Polygon'\\]"):
+        read(path)
+
+
+def test_repeated_codes_are_refused(tmp_path):
+    gdf = boundaries()
+    gdf["CODE_IRIS"] = ["x", "x"]
+    path = tmp_path / "double.geojson"
+    gdf.to_file(path)
+    with pytest.raises(TerritoryError, match="codes must be unique; \\['x'\\]"):
+        read(path)
+
+
+@pytest.mark.parametrize(("content", "message"), [("", "cannot read"), ('{"type": "FeatureCollection", "features": []}',
+                                                                        "holds no feature")])
+def test_unreadable_or_empty_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "x.geojson"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TerritoryError, match=message):
+        read(path)
+
+
+def test_invalid_polygons_are_repaired(tmp_path):
+    bowtie = gpd.GeoDataFrame({"CODE_IRIS": ["b"], "NOM_IRIS": ["Nœud"]}, crs="EPSG:4326",
+                              geometry=gpd.GeoSeries.from_wkt(["POLYGON((5 47, 5.1 47.1, 5.1 47, 5 47.1, 5 47))"]))
+    path = tmp_path / "bowtie.geojson"
+    bowtie.to_file(path)
+    territory = read(path)
+    assert territory.geometry.is_valid.all()
+
+
+def test_assign_neighbourhoods():
+    territory = make_territory()
+    lat = np.array([NORTH_POINT[0], SOUTH_POINT[0], OUTSIDE_POINT[0], 47.32])
+    lon = np.array([NORTH_POINT[1], SOUTH_POINT[1], OUTSIDE_POINT[1], 5.04])
+    codes = assign_neighbourhoods(lon, lat, territory)
+    assert list(codes) == ["nord", "sud", None, "nord"]  # a point on the shared border goes to the first
+    assert list(assign_neighbourhoods(lon, lat, territory.iloc[::-1])) == ["nord", "sud", None, "sud"]
+    assert len(assign_neighbourhoods(np.array([]), np.array([]), territory)) == 0
+    assert list(assign_neighbourhoods(lon, lat, territory.iloc[:0])) == [None] * 4
+
+
+def test_install_territory_reassigns_stored_reports(empty_store, taxonomy, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("date;categorie;latitude;longitude\n"
+                    f"2026-03-02;tags;{NORTH_POINT[0]};{NORTH_POINT[1]}\n"
+                    f"2026-03-02;tags;{SOUTH_POINT[0]};{SOUTH_POINT[1]}\n"
+                    f"2026-03-02;tags;{OUTSIDE_POINT[0]};{OUTSIDE_POINT[1]}\n", encoding="utf-8")
+    import_file(empty_store, path, taxonomy=taxonomy)
+    assert empty_store.read_reports()["neighbourhood"].isna().all()
+
+    result = install_territory(empty_store, make_territory(), source_name="t")
+    assert result == {"neighbourhoods": 2, "reports": 3, "changed": 2, "outside_territory": 1}
+    assert sorted(empty_store.read_reports()["neighbourhood"].dropna()) == ["nord", "sud"]
+
+    # a new territory where the north is bigger and the south is gone
+    bigger = gpd.GeoDataFrame({"code": ["grand"], "name": ["Grand quartier"], "population": [100],
+                               "priority": [False]}, geometry=[box(5.0, 47.33, 5.1, 47.4)], crs="EPSG:4326")
+    result = install_territory(empty_store, bigger, source_name="t2")
+    assert result == {"neighbourhoods": 1, "reports": 3, "changed": 2, "outside_territory": 2}
+    assert empty_store.read_reports()["neighbourhood"].dropna().tolist() == ["grand"]
+    assert list(empty_store.load_territory()["code"]) == ["grand"]
+
+
+def test_install_territory_is_one_transaction(tmp_store, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("coupure")
+
+    monkeypatch.setattr(type(tmp_store), "set_neighbourhoods", broken)
+    other = make_territory().assign(code=["a", "b"])
+    with pytest.raises(RuntimeError, match="coupure"):
+        install_territory(tmp_store, other, source_name="x")
+    assert list(tmp_store.load_territory()["code"]) == ["nord", "sud"]
+
+
+def test_point_helper_matches_territory():
+    territory = make_territory()
+    assert territory.contains(Point(NORTH_POINT[1], NORTH_POINT[0])).tolist() == [True, False]
