@@ -43,7 +43,7 @@ def build_demo_store(store: Store, *, taxonomy: Taxonomy, reports: int = 20_000,
         "description": frame["description"].astype(object), "team": frame["team"].astype(object),
         "author": None,
         "neighbourhood": assign_neighbourhoods(frame["lon"].to_numpy(), frame["lat"].to_numpy(), territory),
-        "flags": '["demo"]', "raw": None, "created_at": 0, "updated_at": 0,
+        "flags": '["demo"]', "raw": None, "created_at": 0, "updated_at": 0, "row_number": None,
     })
     stamp = int(pd.Timestamp.now(tz="UTC").timestamp())
     valid["created_at"] = stamp

@@ -79,7 +79,8 @@ def record_report(store: Store, entry: FieldEntry, *, taxonomy: Taxonomy, now: p
             result.errors.setdefault(_FIELD_OF_COLUMN.get(reason["column"], "lat"), reason["reason"])
     if result.errors:
         return result
-    valid = prepared.valid
+    # no file is kept for a typed entry: the form's fields are its raw row
+    valid = prepared.valid.assign(raw=json.dumps(row, ensure_ascii=False), row_number=None)
     with store.transaction() as conn:
         batch_id = store.begin_batch(conn, source_name=FORM_SOURCE, content_hash=str(valid["id"].iloc[0]),
                                      source_format="form", imported_by=entry.author or None)

@@ -10,7 +10,8 @@ import csv
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +19,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.formats import ColumnMapping, detect_mapping
+from geo.provenance import compress_file
 from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
 from geo.store import REPORT_FIELDS, Store
 from geo.taxonomy import Taxonomy
@@ -133,8 +136,11 @@ class _Reasons:
     def grouped(self) -> dict[int, list[dict]]:
         if not self.entries:
             return {}
-        table = pd.concat(self.entries, ignore_index=True)
-        return {int(row): grp.to_dict("records") for row, grp in table.groupby("row", sort=True)}
+        table = pd.concat(self.entries, ignore_index=True).sort_values("row", kind="stable")
+        grouped: dict[int, list[dict]] = {}
+        for entry in table.to_dict("records"):
+            grouped.setdefault(int(entry["row"]), []).append(entry)
+        return grouped
 
 
 def _coordinates(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons, crs: str | int | None
@@ -254,7 +260,7 @@ def prepare_rows(
     labels = chunk[mapping.category].fillna("").astype(str).str.strip()
     categories, unknown = taxonomy.match_categories(labels, extra=category_map)
     severity, bad_severity = (taxonomy.parse_severity(chunk[mapping.severity], categories) if mapping.severity
-                              else (categories.map(lambda c: taxonomy.categories[c].default_severity),
+                              else (categories.map(taxonomy.default_severities()),
                                     pd.Series(False, index=chunk.index)))
     reasons.add(bad_severity, mapping.severity, chunk[mapping.severity] if mapping.severity else None,
                 "gravité inconnue (attendu 1, 2, 3 ou gêne / à traiter / danger)")
@@ -264,8 +270,8 @@ def prepare_rows(
     reasons.add(bad_status, mapping.status, chunk[mapping.status] if mapping.status else None,
                 f"statut inconnu (attendu l'un de {sorted(taxonomy.statuses)})")
 
-    raw = _raw_rows(chunk[source_columns])
     bad = reasons.bad
+    raw = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
     rejected = [
         {"row_number": row, "raw": raw[row], "reasons": json.dumps(entries, ensure_ascii=False, default=str)}
         for row, entries in reasons.grouped().items()
@@ -282,10 +288,10 @@ def prepare_rows(
         "id": ids, "source_id": source_id, "observed_at": (observed_ok.astype("int64") // 10**9),
         "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories[ok],
         "category_label": labels[ok].where(labels[ok].ne(""), None).astype(object),
-        "registre": categories[ok].map(taxonomy.registre_of), "severity": severity[ok].astype("int64"),
+        "registre": categories[ok].map(taxonomy.registres_by_category()), "severity": severity[ok].astype("int64"),
         "status": status[ok], "description": description, "team": _optional(chunk, mapping.team)[ok],
         "author": _optional(chunk, mapping.author)[ok], "neighbourhood": codes[ok], "flags": flags,
-        "raw": raw[ok], "created_at": stamp, "updated_at": stamp,
+        "raw": None, "created_at": stamp, "updated_at": stamp, "row_number": chunk.index[ok],
     })
     unknown_labels = labels[ok & unknown].replace("", "(vide)")
     return PreparedRows(valid, rejected, Counter(unknown_labels.value_counts().to_dict()), int(swapped[ok].sum()))
@@ -304,6 +310,44 @@ def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
         else:  # text: NaN, NA and None all become NULL
             cols.append(series.astype(object).where(series.notna(), None).tolist())
     return list(zip(*cols, strict=True))
+
+
+def _ahead(pool: ThreadPoolExecutor, func: Callable, items: Iterable) -> Iterator:
+    """Yield ``func(item)`` for each item, computing the next one in ``pool`` while the caller works."""
+    iterator = iter(items)
+
+    def step() -> tuple[bool, object]:
+        item = next(iterator, _END)
+        return (False, None) if item is _END else (True, func(item))
+
+    pending = pool.submit(step)
+    while True:
+        more, result = pending.result()
+        if not more:
+            return
+        pending = pool.submit(step)
+        yield result
+
+
+_END = object()
+
+
+def _store_prepared(store: Store, conn: sa.Connection, batch_id: int, prepared: PreparedRows,
+                    summary: ImportSummary, *, read: int) -> None:
+    """Write one validated chunk and add its counts to ``summary``."""
+    outside = prepared.valid["neighbourhood"].isna()
+    stored_outside = store.insert_reports(conn, report_tuples(prepared.valid[outside], batch_id))
+    stored_inside = store.insert_reports(conn, report_tuples(prepared.valid[~outside], batch_id))
+    for item in prepared.rejected:
+        item["batch_id"] = batch_id
+    store.insert_quarantine(conn, prepared.rejected)
+    summary.read += read
+    summary.stored += stored_inside + stored_outside
+    summary.outside_territory += stored_outside
+    summary.duplicates += len(prepared.valid) - stored_inside - stored_outside
+    summary.quarantined += len(prepared.rejected)
+    summary.unknown_categories.update(prepared.unknown_categories)
+    summary.swapped_coordinates += prepared.swapped
 
 
 def import_file(
@@ -350,29 +394,23 @@ def import_file(
             "sont comptées comme doublons"
         )
     provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
-    with store.transaction() as conn:
+    def prepare(chunk: pd.DataFrame) -> tuple[int, PreparedRows]:
+        return len(chunk), prepare_rows(chunk, mapping, taxonomy=taxonomy, territory=territory,
+                                        category_map=options.category_map, timezone=options.timezone, now=now,
+                                        crs=options.crs)
+
+    # Two workers beside this thread: one compresses the file to keep it, one validates the next chunk
+    # while this thread writes the current one (SQLite, zlib and most of pandas release the GIL).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="import") as pool, store.transaction() as conn:
+        kept = pool.submit(compress_file, path)
         batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
                                      source_format=source.format, options=provenance, imported_by=imported_by)
         summary.batch_id = batch_id
-        for chunk in source.chunks:
-            prepared = prepare_rows(chunk, mapping, taxonomy=taxonomy, territory=territory,
-                                    category_map=options.category_map, timezone=options.timezone, now=now,
-                                    crs=options.crs)
-            outside = prepared.valid["neighbourhood"].isna()
-            stored_outside = store.insert_reports(conn, report_tuples(prepared.valid[outside], batch_id))
-            stored_inside = store.insert_reports(conn, report_tuples(prepared.valid[~outside], batch_id))
-            for item in prepared.rejected:
-                item["batch_id"] = batch_id
-            store.insert_quarantine(conn, prepared.rejected)
-            summary.read += len(chunk)
-            summary.stored += stored_inside + stored_outside
-            summary.outside_territory += stored_outside
-            summary.duplicates += len(prepared.valid) - stored_inside - stored_outside
-            summary.quarantined += len(prepared.rejected)
-            summary.unknown_categories.update(prepared.unknown_categories)
-            summary.swapped_coordinates += prepared.swapped
+        for read, prepared in _ahead(pool, prepare, source.chunks):
+            _store_prepared(store, conn, batch_id, prepared, summary, read=read)
             if on_progress:
                 on_progress(summary.read, max(source.estimated_rows, summary.read))
+        store.insert_source_parts(conn, batch_id, kept.result())
         store.finish_batch(conn, batch_id, summary.counts())
     if summary.read == 0:
         summary.warnings.append("le fichier n'a qu'une ligne d'en-tête : aucune ligne lue")

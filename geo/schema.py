@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "MIGRATIONS", "meta", "batches", "neighbourhoods", "reports",
-           "quarantine", "status_history"]
+           "quarantine", "status_history", "source_files"]
 
 METADATA = sa.MetaData()
 
@@ -46,7 +46,7 @@ neighbourhoods = sa.Table(
 reports = sa.Table(
     "reports", METADATA,
     sa.Column("id", sa.String(96), primary_key=True),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), index=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
     sa.Column("source_id", sa.Text),
     sa.Column("observed_at", sa.BigInteger, nullable=False, index=True),
     sa.Column("lat", sa.Float, nullable=False),
@@ -59,11 +59,22 @@ reports = sa.Table(
     sa.Column("description", sa.Text),
     sa.Column("team", sa.Text),
     sa.Column("author", sa.Text),
-    sa.Column("neighbourhood", sa.String(64), index=True),
+    sa.Column("neighbourhood", sa.String(64)),
     sa.Column("flags", sa.Text),
+    # the raw row: for file imports, ``row_number`` in the batch's kept file (see ``source_files``);
+    # ``raw`` holds the row itself only where no file is kept (field form)
     sa.Column("raw", sa.Text),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("row_number", sa.Integer),
+)
+
+# Each imported file, kept whole (zlib-compressed parts), so that every report's raw row can be read back.
+source_files = sa.Table(
+    "source_files", METADATA,
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), primary_key=True),
+    sa.Column("part", sa.Integer, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 quarantine = sa.Table(
@@ -91,6 +102,16 @@ def _create_v1(conn: sa.Connection) -> None:
     METADATA.create_all(conn)
 
 
+def _keep_source_files(conn: sa.Connection) -> None:
+    """v2: keep imported files and each report's row number in them; drop indexes no query uses."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("reports")}
+    if "row_number" not in columns:
+        conn.execute(sa.text("ALTER TABLE reports ADD COLUMN row_number INTEGER"))
+    source_files.create(conn, checkfirst=True)
+    for name in ("ix_reports_batch_id", "ix_reports_neighbourhood"):
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+
+
 # Each entry brings a store from version ``index`` to ``index + 1``; append, never edit.
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -26,7 +26,7 @@ __all__ = ["Store", "REPORT_FIELDS", "READ_COLUMNS"]
 REPORT_FIELDS: tuple[str, ...] = (
     "id", "batch_id", "source_id", "observed_at", "lat", "lon", "category", "category_label", "registre",
     "severity", "status", "description", "team", "author", "neighbourhood", "flags", "raw", "created_at",
-    "updated_at",
+    "updated_at", "row_number",
 )
 # Columns read by default for analysis (no free text, no raw row).
 READ_COLUMNS: tuple[str, ...] = (
@@ -163,6 +163,29 @@ class Store:
             "ON CONFLICT (id) DO NOTHING"
         )
         return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
+
+    def insert_source_parts(self, conn: sa.Connection, batch_id: int, parts: Sequence[bytes]) -> None:
+        """Keep an imported file as compressed ``parts`` (in order) under its batch."""
+        if parts:
+            conn.execute(schema.source_files.insert(),
+                         [{"batch_id": batch_id, "part": i, "data": data} for i, data in enumerate(parts)])
+
+    def read_source_parts(self, batch_id: int) -> list[bytes]:
+        """Return the compressed parts of a batch's kept file, in order (empty when none was kept)."""
+        table = schema.source_files
+        query = sa.select(table.c.data).where(table.c.batch_id == batch_id).order_by(table.c.part)
+        with self.engine.connect() as conn:
+            return [bytes(row[0]) for row in conn.execute(query).all()]
+
+    def get_batch(self, batch_id: int) -> dict | None:
+        """Return one batch's row (its ``options`` decoded from JSON), or ``None``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(schema.batches).where(schema.batches.c.id == batch_id)).mappings().first()
+        if row is None:
+            return None
+        batch = dict(row)
+        batch["options"] = json.loads(batch["options"] or "{}")
+        return batch
 
     def insert_quarantine(self, conn: sa.Connection, rows: Sequence[dict]) -> None:
         """Insert quarantined rows (dicts with batch_id, row_number, raw, reasons)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,12 @@ def normalize_label(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", plain).strip()
 
 
+def _map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """Apply ``func`` once per distinct value (files repeat a few labels over many rows)."""
+    table = {value: func(value) for value in values.unique()}
+    return values.map(table)
+
+
 @dataclass(frozen=True)
 class Category:
     """One category of report, with its registre and routing hints."""
@@ -64,6 +70,14 @@ class Taxonomy:
         """Return the registre code of a category code."""
         return self.categories[category].registre
 
+    def registres_by_category(self) -> dict[str, str]:
+        """Return category code -> registre code (for vectorised ``Series.map``)."""
+        return {c.code: c.registre for c in self.categories.values()}
+
+    def default_severities(self) -> dict[str, int]:
+        """Return category code -> default severity (for vectorised ``Series.map``)."""
+        return {c.code: c.default_severity for c in self.categories.values()}
+
     def match_categories(
         self, labels: pd.Series, *, extra: Mapping[str, str] | None = None
     ) -> tuple[pd.Series, pd.Series]:
@@ -90,21 +104,18 @@ class Taxonomy:
                 )
             lookup[normalize_label(label)] = code
         text = labels.fillna("").astype(str)
-        uniques = pd.Series(text.unique())
-        matched = uniques.map(lambda v: lookup.get(normalize_label(v)))
-        table = dict(zip(uniques, matched, strict=True))
-        codes = text.map(table)
+        codes = _map_distinct(text, lambda v: lookup.get(normalize_label(v)))
         unknown = codes.isna()
         return codes.fillna(UNKNOWN_CATEGORY).astype(object), unknown
 
     def parse_severity(self, values: pd.Series, categories: pd.Series) -> tuple[pd.Series, pd.Series]:
         """Return severities 1..3 (category default where empty) and a mask of invalid values."""
         text = values.fillna("").astype(str).str.strip()
-        words = text.map(lambda v: _SEVERITY_WORDS.get(normalize_label(v))).astype("float64")
+        words = _map_distinct(text, lambda v: _SEVERITY_WORDS.get(normalize_label(v))).astype("float64")
         numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
         numbers = numbers.where(numbers.isin([1, 2, 3]))
         parsed = numbers.fillna(words)
-        defaults = categories.map(lambda c: self.categories[c].default_severity).astype("float64")
+        defaults = categories.map(self.default_severities()).astype("float64")
         empty = text.eq("")
         invalid = parsed.isna() & ~empty
         result = parsed.where(~empty, defaults).fillna(defaults).astype("int64")
@@ -116,7 +127,7 @@ class Taxonomy:
         lookup.update({normalize_label(label): code for code, label in self.statuses.items()})
         lookup.update(_EXTERNAL_STATUS)
         text = values.fillna("").astype(str).str.strip()
-        parsed = text.map(lambda v: lookup.get(normalize_label(v)) if v else "nouveau")
+        parsed = _map_distinct(text, lambda v: lookup.get(normalize_label(v)) if v else "nouveau")
         return parsed.fillna("nouveau").astype(object), parsed.isna()
 
 

@@ -17,6 +17,15 @@ DAYFIRST_FORMATS = (
 _OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
+def _ranked_formats(values: pd.Series, *, sample: int = 200) -> list[str]:
+    """Order :data:`DAYFIRST_FORMATS` by how many of the first values each reads (a file keeps one format)."""
+    head = values.head(sample)
+    if head.empty:
+        return []
+    hits = {fmt: int(pd.to_datetime(head, format=fmt, errors="coerce").notna().sum()) for fmt in DAYFIRST_FORMATS}
+    return sorted(DAYFIRST_FORMATS, key=lambda fmt: -hits[fmt])
+
+
 def _localize(naive: pd.Series, timezone: str, *, utc: bool) -> pd.Series:
     if utc:
         return naive.dt.tz_localize("UTC")
@@ -66,7 +75,7 @@ def parse_times(
     naive = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if iso.any():
         naive[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce").astype("datetime64[ns]")
-    for candidate in DAYFIRST_FORMATS:
+    for candidate in _ranked_formats(text[filled & ~with_offset & naive.isna()]):
         todo = filled & ~with_offset & naive.isna()
         if not todo.any():
             break

@@ -15,6 +15,7 @@ from geo import ingest, schema
 from geo.errors import InputError
 from geo.formats import detect_mapping
 from geo.ingest import ImportOptions, import_file, prepare_rows, read_category_map, write_rejects
+from geo.provenance import raw_row
 from geo.store import Store
 from tests.conftest import FIXTURES, NORTH_POINT, OUTSIDE_POINT, SOUTH_POINT
 
@@ -65,7 +66,7 @@ def test_excel_french_csv(tmp_store, taxonomy, tmp_path, encoding):
     assert got["description"].iloc[0] == "Encombrants rue d’Auxonne"
     # dd/mm/yyyy hh:mm is local time (Paris, UTC+1 in March)
     assert got["observed_at"].iloc[0] == pd.Timestamp("2026-03-02 14:30", tz="Europe/Paris")
-    assert json.loads(got["raw"].iloc[1])["Latitude"] == "47,30"
+    assert raw_row(tmp_store, got["id"].iloc[1])["Latitude"] == "47,30"
 
 
 def test_kobo_export(tmp_store, taxonomy):
@@ -79,7 +80,7 @@ def test_kobo_export(tmp_store, taxonomy):
     assert list(got["author"]) == ["mediatrice_nord", "mediatrice_sud", "mediatrice_sud"]
     assert list(got["status"]) == ["nouveau"] * 3
     assert got["observed_at"].iloc[0] == pd.Timestamp("2026-03-02T14:25:12+01:00")
-    raw = json.loads(got["raw"].iloc[0])
+    raw = raw_row(tmp_store, got["id"].iloc[0])
     assert raw["__version__"] == "vUh4sQxK" and raw["_status"] == "submitted_via_web"  # metadata kept
     (reasons,) = tmp_store.read_quarantine()["reasons"]
     assert {r["reason"] for r in reasons} == {"latitude manquante", "longitude manquante"}
@@ -153,7 +154,7 @@ def test_geojson_and_geopackage_points_are_reprojected_to_wgs84(tmp_store, taxon
     assert list(got["neighbourhood"]) == ["nord", "sud"]
     assert got["lat"].tolist() == pytest.approx([NORTH_POINT[0], SOUTH_POINT[0]], abs=1e-7)
     assert got["lon"].tolist() == pytest.approx([NORTH_POINT[1], SOUTH_POINT[1]], abs=1e-7)
-    assert "geometry" in json.loads(got["raw"].iloc[0])
+    assert "geometry" in raw_row(tmp_store, got["id"].iloc[0])
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])

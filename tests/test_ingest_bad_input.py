@@ -10,6 +10,7 @@ import pytest
 
 from geo.errors import InputError
 from geo.ingest import ImportOptions, import_file
+from geo.provenance import raw_row
 from tests.conftest import NORTH_POINT, OUTSIDE_POINT, SOUTH_POINT
 from tests.test_ingest import HEADER, NOW, check_invariant, reports, write_csv
 
@@ -194,7 +195,7 @@ def test_swapped_latitude_and_longitude_are_corrected_and_flagged(tmp_store, tax
     assert (got.loc["inversé", "lat"], got.loc["inversé", "lon"]) == NORTH_POINT
     assert got.loc["inversé", "neighbourhood"] == "nord"
     assert json.loads(got.loc["inversé", "flags"]) == ["lat_lon_swapped"]
-    assert json.loads(got.loc["inversé", "raw"])["latitude"] == str(N_LON)  # the raw row is as given
+    assert raw_row(tmp_store, got.loc["inversé", "id"])["latitude"] == str(N_LON)  # the raw row is as given
     assert pd.isna(got.loc["correct", "flags"])
     # outside the territory either way: not swapped (nothing tells which is right), stored as given
     assert got.loc["ailleurs inversé", "lat"] == OUTSIDE_POINT[1]
@@ -240,7 +241,7 @@ def test_extra_columns_are_kept_in_the_raw_row(tmp_store, taxonomy, tmp_path):
     path = write_csv(tmp_path, [f"2026-03-02 10:00;tags;{N_LAT};{N_LON};x;Bât. C;06 12 34 56 78;"],
                      header=HEADER + ";Adresse précise;Téléphone;vide")
     import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
-    raw = json.loads(reports(tmp_store)["raw"].iloc[0])
+    raw = raw_row(tmp_store, reports(tmp_store)["id"].iloc[0])
     assert raw == {"date": "2026-03-02 10:00", "categorie": "tags", "latitude": str(N_LAT),
                    "longitude": str(N_LON), "description": "x", "Adresse précise": "Bât. C",
                    "Téléphone": "06 12 34 56 78", "vide": ""}
@@ -252,4 +253,4 @@ def test_cells_with_line_separators_keep_rows_aligned(tmp_store, taxonomy, tmp_p
     summary = import_file(tmp_store, write_csv(tmp_path, lines), taxonomy=taxonomy, now=NOW)
     assert summary.stored == 2
     got = reports(tmp_store)
-    assert [json.loads(r)["description"] for r in got["raw"]] == ["deux\nlignes\u2028et\x85plus", "simple"]
+    assert [raw_row(tmp_store, i)["description"] for i in got["id"]] == ["deux\nlignes\u2028et\x85plus", "simple"]

@@ -19,7 +19,8 @@ def report(rid: str, *, observed_at: int = 1_772_460_000, neighbourhood: str | N
     values = {"id": rid, "batch_id": batch_id, "source_id": None, "observed_at": observed_at, "lat": 47.34,
               "lon": 5.04, "category": category, "category_label": category, "registre": "veille_technique",
               "severity": 1, "status": "nouveau", "description": "texte libre", "team": None, "author": None,
-              "neighbourhood": neighbourhood, "flags": None, "raw": "{}", "created_at": 0, "updated_at": 0}
+              "neighbourhood": neighbourhood, "flags": None, "raw": "{}", "created_at": 0, "updated_at": 0,
+              "row_number": None}
     return tuple(values[f] for f in REPORT_FIELDS)
 
 
@@ -50,11 +51,28 @@ def test_an_older_store_is_migrated(db_url, monkeypatch):
     steps = []
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, lambda conn: steps.append("v2")])
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
-    assert Store(db_url).schema_version() == 2
+    latest = len(schema.MIGRATIONS)
+    assert Store(db_url).schema_version() == latest
     assert steps == ["v2"]
-    assert store.schema_version() == 2
+    assert store.schema_version() == latest
     Store(db_url)
     assert steps == ["v2"]  # applied once
+
+
+def test_a_version_1_store_gets_row_numbers_and_kept_files(db_url):
+    """The real v1 -> v2 migration, on a store laid out as version 1 was."""
+    store = Store(db_url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE source_files")
+        conn.exec_driver_sql("ALTER TABLE reports DROP COLUMN row_number")
+        conn.exec_driver_sql("CREATE INDEX ix_reports_neighbourhood ON reports (neighbourhood)")
+        conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version").values(value="1"))
+    migrated = Store(db_url)
+    assert migrated.schema_version() == schema.SCHEMA_VERSION
+    inspector = sa.inspect(migrated.engine)
+    assert "row_number" in {c["name"] for c in inspector.get_columns("reports")}
+    assert inspector.has_table("source_files")
+    assert "ix_reports_neighbourhood" not in {i["name"] for i in inspector.get_indexes("reports")}
 
 
 def test_transaction_commits_and_bumps_data_version(tmp_store):

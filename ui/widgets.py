@@ -18,8 +18,8 @@ def empty_store_message(key: str = "vide") -> None:
         "ligne de commande) :\n\n```\npython -m geo demo\n```"
     )
     left, right = st.columns(2)
-    left.page_link("pages/import_donnees.py", label="Importer un fichier", icon="📥")
-    if right.button("Charger les données de démonstration", key=f"{key}_demo", icon="🧪"):
+    left.page_link("pages/import_donnees.py", label="Importer un fichier", icon=":material/upload_file:")
+    if right.button("Charger les données de démonstration", key=f"{key}_demo", icon=":material/science:"):
         with st.spinner("Construction du territoire et des signalements de démonstration…"):
             build_demo_store(loaders.store(), taxonomy=loaders.taxonomy())
         loaders.refresh()
