@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import folium
@@ -50,9 +51,13 @@ def _explorer_map(url: str, version: int, flt: ReportFilter, options: MapOptions
 
 
 def explorer_map(flt: ReportFilter, options: MapOptions) -> folium.Map:
-    """Return the explorer's map for the filtered reports (cached)."""
+    """Return the explorer's map for the filtered reports (cached; a private copy for each call).
+
+    ``st_folium`` renames the map's elements in place while it renders them, so a second run handed
+    the same cached object would draw a script that refers to names it never defines (blank map).
+    """
     register_assets()
-    return _explorer_map(loaders.settings().db_url, loaders.data_version(), flt, options)
+    return copy.deepcopy(_explorer_map(loaders.settings().db_url, loaders.data_version(), flt, options))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
