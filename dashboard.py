@@ -1,10 +1,14 @@
 """Veille territoriale — entry point: configure, draw the shared filters, route to the pages."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.filters import show_filters
 
-st.set_page_config(page_title="Veille territoriale", page_icon=":material/map:", layout="wide")
+# a local icon: a Material icon as page_icon makes the browser fetch it from a font CDN
+st.set_page_config(page_title="Veille territoriale", page_icon=str(Path(__file__).parent / "ui" / "icon.png"),
+                   layout="wide")
 
 pages = {
     "Explorer": [

@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 from ui import loaders
 from ui.filters import current_filter
 from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel, panel_open_table
-from ui.widgets import empty_store_message
+from ui.widgets import empty_store_message, weekly_sparkline
 
 st.title("Carte des signalements")
 if loaders.reports().empty:
@@ -30,10 +30,10 @@ options = MapOptions(layers=tuple(layers), measure=measure, basemap=basemap, sch
 
 reports = loaders.filtered_reports(flt)
 st.caption(f"{len(reports):,} signalements dans la sélection.".replace(",", "\u202f"))
-map_col, panel_col = st.columns([3, 2], gap="medium")
+map_col, panel_col = st.columns([5, 3], gap="medium")
 with map_col:
     fmap = explorer_map(flt, options)
-    clicked = st_folium(fmap, key="carte_explorer", height=560, use_container_width=True,
+    clicked = st_folium(fmap, key="carte_explorer", height=620, use_container_width=True,
                         returned_objects=["last_active_drawing"])
 feature = (clicked or {}).get("last_active_drawing") or {}
 code = (feature.get("properties") or {}).get("code")
@@ -50,10 +50,11 @@ with panel_col:
         st.subheader(data.name)
         st.metric("Signalements (sélection)", data.total, help=f"dont {data.open_total} ouverts")
         st.caption("12 dernières semaines")
-        series = pd.DataFrame(data.weekly, columns=["Semaine", "Signalements"]).set_index("Semaine")
-        st.line_chart(series, height=120)
+        weekly_sparkline(data.weekly)
         st.caption("Par catégorie")
         st.dataframe(pd.DataFrame(data.by_category, columns=["Catégorie", "Signalements"]), hide_index=True,
-                     width="stretch", height=200)
+                     width="stretch", height=200,
+                     column_config={"Catégorie": st.column_config.TextColumn(width="medium"),
+                                    "Signalements": st.column_config.NumberColumn(width="small")})
         st.caption(f"Signalements ouverts ({data.open_total}), par ancienneté")
         st.dataframe(panel_open_table(data), hide_index=True, width="stretch", height=220)

@@ -30,8 +30,7 @@ except InputError as exc:
     st.stop()
 
 st.subheader("Colonnes")
-st.caption(f"Format reconnu : **{first.mapping.profile if first.mapping else first.format}**"
-           f" · {', '.join(f'{k} : {v!r}' for k, v in first.details.items() if v)}")
+st.caption(import_form.describe(first))
 chosen = import_form.column_widgets(first.columns, first.mapping, key=f"import_col_{path.parent.name}")
 options = ImportOptions(columns=chosen, time_format=base.time_format, encoding=base.encoding, sep=base.sep,
                         timezone=base.timezone)
@@ -43,7 +42,7 @@ st.subheader("Aperçu des premières lignes")
 bad = int((check.rows["problèmes"] != "").sum()) if "problèmes" in check.rows else 0
 if check.mapping is not None:
     st.caption(f"{bad} ligne(s) sur {len(check.rows)} seraient mises en quarantaine.")
-st.dataframe(check.rows, hide_index=True, width="stretch", height=260)
+st.dataframe(check.rows, hide_index=True, width="stretch")
 
 if st.button("Importer", type="primary", disabled=check.mapping is None, key="import_go"):
     try:
@@ -68,7 +67,7 @@ if summary.quarantined:
     rejects = rejects_table(loaders.store().read_quarantine(batch_id=summary.batch_id))
     st.download_button("Télécharger les lignes en quarantaine (CSV)", rejects.to_csv(sep=";", index=False)
                        .encode("utf-8-sig"), file_name=f"quarantaine-lot-{summary.batch_id}.csv", mime="text/csv")
-    st.dataframe(rejects.drop(columns=["ligne_brute"]), hide_index=True, width="stretch", height=200)
+    st.dataframe(rejects.drop(columns=["ligne_brute"]), hide_index=True, width="stretch")
 if summary.unknown_categories:
     st.subheader("Catégories inconnues")
     st.caption("Ces libellés ont été enregistrés sous « autre » ; rattachez-les à une catégorie.")

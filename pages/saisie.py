@@ -45,13 +45,9 @@ if submitted:
                        observed_at=pd.Timestamp.combine(day, hour).tz_localize(loaders.settings().timezone),
                        description=description, team=team)
     result = entry_form.save(entry)
+    st.session_state["saisie_erreurs"] = result.errors
     if result.ok:
-        st.session_state["saisie_erreurs"] = {}
         st.session_state["saisie_dernier"] = result.report_id
-        st.success(f"Signalement enregistré ({result.report_id}). Il apparaît sur la carte.")
-        st.rerun()
-    else:
-        st.session_state["saisie_erreurs"] = result.errors
-        st.rerun()
+    st.rerun()  # redraw the map with the new report, or the form with its errors
 elif st.session_state.get("saisie_dernier") and not errors:
-    st.success(f"Dernier signalement enregistré : {st.session_state['saisie_dernier']}.")
+    st.success(f"Signalement enregistré ({st.session_state['saisie_dernier']}). Il apparaît sur la carte.")

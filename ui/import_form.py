@@ -13,7 +13,7 @@ from geo.ingest import ImportOptions, ImportSummary, import_file
 from geo.preview import FilePreview, preview_file
 from ui import loaders
 
-__all__ = ["keep_upload", "column_widgets", "preview", "run_import", "FIELD_LABELS"]
+__all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "preview", "run_import"]
 
 FIELD_LABELS = {"lat": "Latitude", "lon": "Longitude", "time": "Date d'observation", "clock": "Heure (séparée)",
                 "category": "Catégorie", "id": "Identifiant source", "description": "Description",
@@ -45,6 +45,19 @@ def column_widgets(columns: list[str], detected: ColumnMapping | None, *, key: s
         if value != "—" and value != current:
             chosen[name] = value
     return chosen
+
+
+_PROFILES = {"kobo": "KoboToolbox", "odk": "ODK Central", "open311": "Open311 GeoReport v2",
+             "fixmystreet": "FixMyStreet", "geo": "fichier géographique", "table": "tableau"}
+_DETAILS = {"encoding": "encodage", "separator": "séparateur", "crs": "système de coordonnées", "sheet": "feuille"}
+
+
+def describe(found: FilePreview) -> str:
+    """Return a French line saying what the importer recognised in the file."""
+    kind = _PROFILES.get(found.mapping.profile, found.mapping.profile) if found.mapping else found.format.upper()
+    details = [f"{_DETAILS.get(k, k)} « {'tabulation' if v == chr(9) else v} »" for k, v in found.details.items()
+               if v not in (None, "")]
+    return f"Format reconnu : **{kind}**" + (" · " + ", ".join(details) if details else "")
 
 
 def preview(path: Path, options: ImportOptions) -> FilePreview:

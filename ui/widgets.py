@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from geo.demo import build_demo_store
 from ui import loaders
 
-__all__ = ["empty_store_message"]
+__all__ = ["empty_store_message", "weekly_sparkline"]
 
 
 def empty_store_message(key: str = "vide") -> None:
@@ -24,3 +28,20 @@ def empty_store_message(key: str = "vide") -> None:
             build_demo_store(loaders.store(), taxonomy=loaders.taxonomy())
         loaders.refresh()
         st.rerun()
+
+
+def weekly_sparkline(weekly: Sequence[tuple], *, height: int = 110) -> None:
+    """Draw weekly counts ``(week_start, count)`` as a small line, dates written the French way."""
+    frame = pd.DataFrame(list(weekly), columns=["semaine", "signalements"])
+    frame["semaine"] = pd.to_datetime(frame["semaine"])
+    chart = (
+        alt.Chart(frame, height=height)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("semaine:T", title=None, axis=alt.Axis(format="%d/%m", labelAngle=0, tickCount=6)),
+            y=alt.Y("signalements:Q", title=None, axis=alt.Axis(tickMinStep=1)),
+            tooltip=[alt.Tooltip("semaine:T", title="Semaine du", format="%d/%m/%Y"),
+                     alt.Tooltip("signalements:Q", title="Signalements")],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
