@@ -10,7 +10,7 @@ import csv
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.formats import ColumnMapping, detect_mapping
+from geo.pipeline import ValidatedChunk, ValidationJob, validated_chunks
 from geo.provenance import compress_file
 from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
 from geo.store import REPORT_FIELDS, Store
@@ -312,48 +313,24 @@ def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
     return list(zip(*cols, strict=True))
 
 
-def _ahead(pool: ThreadPoolExecutor, func: Callable, items: Iterable) -> Iterator:
-    """Yield ``func(item)`` for each item, computing the next one in ``pool`` while the caller works."""
-    iterator = iter(items)
-
-    def step() -> tuple[bool, object]:
-        item = next(iterator, _END)
-        return (False, None) if item is _END else (True, func(item))
-
-    pending = pool.submit(step)
-    while True:
-        more, result = pending.result()
-        if not more:
-            return
-        pending = pool.submit(step)
-        yield result
-
-
-_END = object()
-
-
-def _store_prepared(store: Store, conn: sa.Connection, batch_id: int, prepared: PreparedRows,
-                    summary: ImportSummary, *, read: int) -> None:
+def _store_validated(store: Store, conn: sa.Connection, chunk: ValidatedChunk, summary: ImportSummary) -> None:
     """Write one validated chunk and add its counts to ``summary``."""
-    outside = prepared.valid["neighbourhood"].isna()
-    stored_outside = store.insert_reports(conn, report_tuples(prepared.valid[outside], batch_id))
-    stored_inside = store.insert_reports(conn, report_tuples(prepared.valid[~outside], batch_id))
-    for item in prepared.rejected:
-        item["batch_id"] = batch_id
-    store.insert_quarantine(conn, prepared.rejected)
-    summary.read += read
+    stored_outside = store.insert_reports(conn, chunk.outside)
+    stored_inside = store.insert_reports(conn, chunk.inside)
+    store.insert_quarantine(conn, chunk.rejected)
+    summary.read += chunk.read
     summary.stored += stored_inside + stored_outside
     summary.outside_territory += stored_outside
-    summary.duplicates += len(prepared.valid) - stored_inside - stored_outside
-    summary.quarantined += len(prepared.rejected)
-    summary.unknown_categories.update(prepared.unknown_categories)
-    summary.swapped_coordinates += prepared.swapped
+    summary.duplicates += len(chunk.inside) + len(chunk.outside) - stored_inside - stored_outside
+    summary.quarantined += len(chunk.rejected)
+    summary.unknown_categories.update(chunk.unknown_categories)
+    summary.swapped_coordinates += chunk.swapped
 
 
 def import_file(
     store: Store, path: Path | str, *, taxonomy: Taxonomy, options: ImportOptions | None = None,
     on_progress: ProgressCallback | None = None, now: pd.Timestamp | None = None, imported_by: str | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int = CHUNK_ROWS, parallel: bool | None = None,
 ) -> ImportSummary:
     """Import one file as one batch (all of it is stored, or nothing).
 
@@ -371,6 +348,8 @@ def import_file(
         Called with (rows read so far, estimated total) after each chunk.
     chunk_rows
         Rows validated and written at a time (CSV only; other formats are read whole).
+    parallel
+        Validate in a child process while this one writes; ``None`` decides by file size.
 
     Raises
     ------
@@ -394,20 +373,19 @@ def import_file(
             "sont comptées comme doublons"
         )
     provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
-    def prepare(chunk: pd.DataFrame) -> tuple[int, PreparedRows]:
-        return len(chunk), prepare_rows(chunk, mapping, taxonomy=taxonomy, territory=territory,
-                                        category_map=options.category_map, timezone=options.timezone, now=now,
-                                        crs=options.crs)
-
-    # Two workers beside this thread: one compresses the file to keep it, one validates the next chunk
-    # while this thread writes the current one (SQLite, zlib and most of pandas release the GIL).
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="import") as pool, store.transaction() as conn:
+    # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while chunks are
+    # validated ahead of this thread, which writes them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-file") as pool, store.transaction() as conn:
         kept = pool.submit(compress_file, path)
         batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
                                      source_format=source.format, options=provenance, imported_by=imported_by)
         summary.batch_id = batch_id
-        for read, prepared in _ahead(pool, prepare, source.chunks):
-            _store_prepared(store, conn, batch_id, prepared, summary, read=read)
+        job = ValidationJob(path=str(path), mapping=mapping, taxonomy=taxonomy, territory=territory,
+                            batch_id=batch_id, chunk_rows=chunk_rows, encoding=options.encoding, sep=options.sep,
+                            crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
+                            now=now)
+        for validated in validated_chunks(job, parallel=parallel):
+            _store_validated(store, conn, validated, summary)
             if on_progress:
                 on_progress(summary.read, max(source.estimated_rows, summary.read))
         store.insert_source_parts(conn, batch_id, kept.result())

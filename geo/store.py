@@ -44,6 +44,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI object
     cur.close()
 
 
+def _frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
+    """Run ``query`` and return its rows as a DataFrame, fetched as plain DBAPI tuples.
+
+    SQLAlchemy's ``Row`` objects cost pandas a failed attribute look-up each: ten times slower on a
+    million reports. The selected columns need no result processing (numbers and text).
+    """
+    result = conn.execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    return pd.DataFrame.from_records(rows, columns=list(columns), nrows=len(rows))
+
+
 class Store:
     """A report store reached through an SQLAlchemy URL.
 
@@ -233,8 +247,7 @@ class Store:
         if end is not None:
             query = query.where(table.c.observed_at < int(pd.Timestamp(end).timestamp()))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        frame = pd.DataFrame.from_records(rows, columns=list(columns))
+            frame = _frame(conn, query, columns)
         if "observed_at" in frame:
             frame["observed_at"] = pd.to_datetime(frame["observed_at"].astype("int64"), unit="s", utc=True)
             frame["observed_at"] = frame["observed_at"].dt.tz_convert(timezone)
@@ -247,7 +260,7 @@ class Store:
         for start in range(0, len(ids), 500):
             query = sa.select(*[table.c[c] for c in columns]).where(table.c.id.in_(list(ids[start:start + 500])))
             with self.engine.connect() as conn:
-                frames.append(pd.DataFrame.from_records(conn.execute(query).all(), columns=list(columns)))
+                frames.append(_frame(conn, query, columns))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
     def get_report(self, report_id: str) -> dict | None:
@@ -259,8 +272,8 @@ class Store:
     def read_positions(self, conn: sa.Connection) -> pd.DataFrame:
         """Return ``id, lat, lon, neighbourhood`` of every stored report (for re-assignment)."""
         table = schema.reports
-        rows = conn.execute(sa.select(table.c.id, table.c.lat, table.c.lon, table.c.neighbourhood)).all()
-        return pd.DataFrame.from_records(rows, columns=["id", "lat", "lon", "neighbourhood"])
+        query = sa.select(table.c.id, table.c.lat, table.c.lon, table.c.neighbourhood)
+        return _frame(conn, query, ["id", "lat", "lon", "neighbourhood"])
 
     def set_neighbourhoods(self, conn: sa.Connection, assignments: pd.DataFrame) -> None:
         """Write ``neighbourhood`` for the reports in ``assignments`` (columns ``id``, ``neighbourhood``)."""

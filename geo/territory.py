@@ -17,6 +17,7 @@ __all__ = ["METRIC_CRS", "read_boundaries", "assign_neighbourhoods", "looks_like
            "parse_crs"]
 
 METRIC_CRS = "EPSG:2154"
+PER_POLYGON_LIMIT = 64  # above this many neighbourhoods, assign through a spatial index
 WGS84 = "EPSG:4326"
 _YES = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})
 
@@ -141,7 +142,29 @@ def assign_neighbourhoods(lon: np.ndarray, lat: np.ndarray, territory: gpd.GeoDa
     codes = np.full(n, None, dtype=object)
     if n == 0 or territory.empty:
         return codes
-    points = shapely.points(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    if len(territory) > PER_POLYGON_LIMIT:
+        return _assign_with_index(lon, lat, territory, codes)
+    # a few polygons (quartiers): test points against each, behind its bounding box, with no
+    # point geometry built at all
+    todo = np.ones(n, dtype=bool)
+    for code, geometry in zip(territory["code"].to_numpy(), territory.geometry.to_numpy(), strict=True):
+        minx, miny, maxx, maxy = geometry.bounds
+        candidates = np.flatnonzero(todo & (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+        if len(candidates) == 0:
+            continue
+        shapely.prepare(geometry)
+        inside = candidates[shapely.intersects_xy(geometry, lon[candidates], lat[candidates])]
+        codes[inside] = code
+        todo[inside] = False
+    return codes
+
+
+def _assign_with_index(lon: np.ndarray, lat: np.ndarray, territory: gpd.GeoDataFrame, codes: np.ndarray
+                       ) -> np.ndarray:
+    """Assign through the territory's spatial index (many polygons: IRIS, a whole metropolis)."""
+    points = shapely.points(lon, lat)
     point_idx, poly_idx = territory.geometry.sindex.query(points, predicate="intersects")
     # keep the first polygon for each point
     order = np.lexsort((poly_idx, point_idx))

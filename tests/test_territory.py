@@ -205,3 +205,21 @@ def test_install_territory_is_one_transaction(tmp_store, monkeypatch):
 def test_point_helper_matches_territory():
     territory = make_territory()
     assert territory.contains(Point(NORTH_POINT[1], NORTH_POINT[0])).tolist() == [True, False]
+
+
+def test_both_assignment_paths_agree(monkeypatch):
+    from geo import territory as territory_module
+
+    cells = [box(5.0 + i * 0.01, 47.3, 5.01 + i * 0.01, 47.31) for i in range(80)]
+    grid = gpd.GeoDataFrame({"code": [f"c{i}" for i in range(80)], "name": "x", "population": 1, "priority": False},
+                            geometry=cells, crs="EPSG:4326")
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(4.99, 5.82, 5000), rng.uniform(47.299, 47.311, 5000)
+    lon[:10] = 5.01  # on a shared border: the first polygon in order wins
+    lat[:10] = 47.305
+    indexed = territory_module.assign_neighbourhoods(lon, lat, grid)
+    monkeypatch.setattr(territory_module, "PER_POLYGON_LIMIT", 10_000)
+    looped = territory_module.assign_neighbourhoods(lon, lat, grid)
+    assert list(indexed) == list(looped)
+    assert set(indexed[:10]) == {"c0"}
+    assert (indexed == None).sum() > 0 and (indexed != None).sum() > 0  # noqa: E711 - object array
