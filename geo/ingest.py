@@ -381,7 +381,9 @@ def import_file(
                                      source_format=source.format, options=provenance, imported_by=imported_by)
         summary.batch_id = batch_id
         job = ValidationJob(path=str(path), mapping=mapping, taxonomy=taxonomy, territory=territory,
-                            batch_id=batch_id, chunk_rows=chunk_rows, encoding=options.encoding, sep=options.sep,
+                            batch_id=batch_id, chunk_rows=chunk_rows,
+                            encoding=source.details.get("encoding", options.encoding),
+                            sep=source.details.get("separator", options.sep),
                             crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
                             now=now)
         for validated in validated_chunks(job, parallel=parallel):

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,8 +39,9 @@ class RawSource:
 
     Attributes
     ----------
-    name, format, content_hash
-        File name, recognised format (``csv``, ``xlsx``, ``geojson``, ``gpkg``, ``open311``) and SHA-256.
+    name, format, path
+        File name, recognised format (``csv``, ``xlsx``, ``geojson``, ``gpkg``, ``open311``) and path;
+        ``content_hash``, the file's SHA-256, is computed when first asked for.
     columns
         Column names, as in the file (plus :data:`GEOMETRY_COLUMNS` for geometry formats).
     chunks
@@ -52,11 +54,16 @@ class RawSource:
 
     name: str
     format: str
-    content_hash: str
+    path: Path
     columns: list[str]
     chunks: Iterator[pd.DataFrame]
     estimated_rows: int
     details: dict = field(default_factory=dict)
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Return the SHA-256 of the file (read once, when first asked for)."""
+        return file_sha256(self.path)
 
 
 def file_sha256(path: Path) -> str:
@@ -167,7 +174,7 @@ def _open_csv(path: Path, *, encoding: str | None, sep: str | None, chunk_rows: 
         except UnicodeDecodeError as exc:
             raise _decode_error(path, encoding, exc) from exc
 
-    return RawSource(path.name, "csv", file_sha256(path), columns, chunks(), estimated,
+    return RawSource(path.name, "csv", path, columns, chunks(), estimated,
                      {"encoding": encoding, "separator": sep})
 
 
@@ -195,7 +202,7 @@ def _open_xlsx(path: Path) -> RawSource:
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise InputError(f"{path.name} : classeur Excel illisible ({exc})") from exc
     text = _text_frame(frame, 2)
-    return RawSource(path.name, "xlsx", file_sha256(path), list(text.columns), iter([text]), len(text),
+    return RawSource(path.name, "xlsx", path, list(text.columns), iter([text]), len(text),
                      {"sheet": 0})
 
 
@@ -228,7 +235,7 @@ def _open_geo(path: Path, fmt: str, crs: str | int | None = None) -> RawSource:
     text["__lat__"] = [repr(float(v)) if not np.isnan(v) else "" for v in lat]
     names = gdf.geometry.geom_type.fillna("aucune").to_numpy(dtype=object)
     text["__geometry_type__"] = np.where(is_point, "Point", names)
-    return RawSource(path.name, fmt, file_sha256(path), list(text.columns), iter([text]), len(text), details)
+    return RawSource(path.name, fmt, path, list(text.columns), iter([text]), len(text), details)
 
 
 def _open_json(path: Path, crs: str | int | None = None) -> RawSource:
@@ -244,9 +251,9 @@ def _open_json(path: Path, crs: str | int | None = None) -> RawSource:
         frame = pd.DataFrame.from_records(doc)
         fmt = "open311" if "service_request_id" in frame.columns else "json"
         text = _text_frame(frame, 1)
-        return RawSource(path.name, fmt, file_sha256(path), list(text.columns), iter([text]), len(text), {})
+        return RawSource(path.name, fmt, path, list(text.columns), iter([text]), len(text), {})
     if isinstance(doc, list) and not doc:
-        return RawSource(path.name, "json", file_sha256(path), [], iter([]), 0, {})
+        return RawSource(path.name, "json", path, [], iter([]), 0, {})
     raise InputError(
         f"{path.name} : JSON non reconnu ; attendu une FeatureCollection GeoJSON ou une liste de "
         "demandes Open311 GeoReport v2"

@@ -66,7 +66,11 @@ def parse_times(
         ok = parsed.notna()
         result[ok] = _localize(parsed[ok], timezone, utc=naive_is_utc).astype("datetime64[ns, UTC]")
         return result
-    with_offset = filled & text.str.contains(_OFFSET, regex=True)
+    # only ISO-looking values (``2026-…``) can carry an offset: test the pattern on those alone
+    iso_like = filled & text.str[4:5].eq("-")
+    with_offset = pd.Series(False, index=text.index)
+    if iso_like.any():
+        with_offset[iso_like] = text[iso_like].str.contains(_OFFSET, regex=True)
     if with_offset.any():
         parsed = pd.to_datetime(text[with_offset], format="ISO8601", errors="coerce", utc=True)
         result[with_offset] = parsed.astype("datetime64[ns, UTC]")
