@@ -6,6 +6,9 @@ and the data version is one cheap query (cached for a second) bumped by every wr
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +17,10 @@ from geo.filtering import ReportFilter, apply_filter
 from geo.settings import Settings, load_settings
 from geo.store import READ_COLUMNS, Store
 from geo.taxonomy import Taxonomy, load_taxonomy
+
+# The map modules pull in mapclassify (scipy, scikit-learn): about a second to import. Start that now,
+# beside the first store read, rather than after it on the first map's path.
+threading.Thread(target=importlib.import_module, args=("geo.maps",), name="warm-geo-maps", daemon=True).start()
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
            "category_labels", "neighbourhood_names", "refresh", "report_details"]
