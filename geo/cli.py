@@ -105,6 +105,14 @@ def _cmd_batches(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_COLUMN_HELP = {
+    "lat": "de la latitude", "lon": "de la longitude", "time": "de la date d'observation",
+    "clock": "de l'heure, si elle est séparée de la date", "category": "de la catégorie",
+    "id": "de l'identifiant source", "description": "de la description", "severity": "de la gravité",
+    "status": "du statut", "team": "de l'équipe", "author": "de l'auteur",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m geo``."""
     db_help = "URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)"
@@ -114,14 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
-    imp = sub.add_parser("import", parents=[common], help="importer un fichier de signalements (CSV, XLSX, GeoJSON, GPKG, Open311)")
+    imp = sub.add_parser("import", parents=[common],
+                         help="importer un fichier de signalements (CSV, XLSX, GeoJSON, GPKG, Open311)")
     imp.add_argument("path", type=Path)
-    for name, text in (("lat", "latitude"), ("lon", "longitude"), ("time", "date d'observation"),
-                       ("clock", "heure séparée de la date"), ("category", "catégorie"), ("id", "identifiant source"),
-                       ("description", "description"), ("severity", "gravité"), ("status", "statut"),
-                       ("team", "équipe"), ("author", "auteur")):
-        imp.add_argument(f"--{name}", metavar="COL", help=f"colonne de la {text}" if name != "id"
-                         else "colonne de l'identifiant source")
+    for name, text in _COLUMN_HELP.items():
+        imp.add_argument(f"--{name}", metavar="COL", help=f"colonne {text}")
     imp.add_argument("--time-format", metavar="FMT", help="format strptime des dates, ex. %%d/%%m/%%Y %%H:%%M")
     imp.add_argument("--encoding", help="encodage du CSV (détecté sinon : UTF-8, UTF-8 BOM, cp1252)")
     imp.add_argument("--sep", help="séparateur du CSV (détecté sinon)")
@@ -132,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rejects", type=Path, metavar="FILE", help="écrire les lignes en quarantaine (CSV)")
     imp.set_defaults(run=_cmd_import)
 
-    ter = sub.add_parser("territory", parents=[common], help="charger les quartiers (GeoJSON, GeoPackage, Shapefile)")
+    ter = sub.add_parser("territory", parents=[common],
+                         help="charger les quartiers (GeoJSON, GeoPackage, Shapefile)")
     ter.add_argument("path", type=Path)
     ter.add_argument("--code", required=True, metavar="FIELD", help="champ du code de quartier")
     ter.add_argument("--name", required=True, metavar="FIELD", help="champ du nom de quartier")
@@ -141,25 +147,29 @@ def build_parser() -> argparse.ArgumentParser:
     ter.add_argument("--crs", metavar="EPSG", help="CRS du fichier s'il n'en déclare pas (ex. 2154)")
     ter.set_defaults(run=_cmd_territory)
 
-    agg = sub.add_parser("aggregate", parents=[common], help="compter les signalements par quartier, catégorie, semaine ou mois")
+    agg = sub.add_parser("aggregate", parents=[common],
+                         help="compter les signalements par quartier, catégorie, semaine ou mois")
     agg.add_argument("--by", default="neighbourhood", help="clés : neighbourhood[,category|registre][,week|,month]")
     agg.add_argument("--from", dest="date_from", metavar="DATE", help="première date incluse (AAAA-MM-JJ)")
     agg.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
     agg.add_argument("--format", choices=("csv", "json"), default="csv")
     agg.set_defaults(run=_cmd_aggregate)
 
-    demo = sub.add_parser("demo", parents=[common], help="construire le territoire et les signalements de démonstration")
+    demo = sub.add_parser("demo", parents=[common],
+                          help="construire le territoire et les signalements de démonstration")
     demo.add_argument("--reports", type=int, default=20_000, help="nombre de signalements (défaut 20000)")
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--if-empty", action="store_true", help="ne rien faire si le stockage a déjà des signalements")
     demo.set_defaults(run=_cmd_demo)
 
-    rec = sub.add_parser("recategorize", parents=[common], help="rattacher les libellés inconnus (catégorie « autre ») à une catégorie")
+    rec = sub.add_parser("recategorize", parents=[common],
+                         help="rattacher les libellés inconnus (catégorie « autre ») à une catégorie")
     rec.add_argument("--category-map", type=Path, required=True, metavar="FILE",
                      help="correspondance libellé → code de catégorie (JSON ou CSV libellé;code)")
     rec.set_defaults(run=_cmd_recategorize)
 
-    bat = sub.add_parser("batches", parents=[common], help="lister les imports (lots) avec leur provenance et leurs comptes")
+    bat = sub.add_parser("batches", parents=[common],
+                         help="lister les imports (lots) avec leur provenance et leurs comptes")
     bat.add_argument("--limit", type=int, default=20)
     bat.set_defaults(run=_cmd_batches)
     return parser

@@ -43,7 +43,7 @@ def test_child_process_and_inline_store_the_same(tmp_path, taxonomy, tmp_store):
 
 
 def test_an_error_in_the_child_rolls_everything_back(tmp_path, taxonomy, tmp_store):
-    rows = ROWS[:20] + ["01/10/2026 10:00;47.3;5.0;tags;en trop;encore"]  # a malformed line after a chunk
+    rows = [*ROWS[:20], "01/10/2026 10:00;47.3;5.0;tags;en trop;encore"]  # a malformed line after a chunk
     with pytest.raises(InputError, match="ligne"):
         import_file(tmp_store, write(tmp_path, rows), taxonomy=taxonomy, chunk_rows=5, parallel=True)
     assert tmp_store.count_reports() == 0

@@ -42,7 +42,7 @@ def column_widgets(columns: list[str], detected: ColumnMapping | None, *, key: s
         index = options.index(current) if current in options else 0
         label = FIELD_LABELS[name] + (" *" if name in REQUIRED_FIELDS else "")
         value = cols[i % 3].selectbox(label, options, index=index, key=f"{key}_{name}")
-        if value != "—" and value != current:
+        if value not in ("—", current):
             chosen[name] = value
     return chosen
 
