@@ -17,4 +17,5 @@ if [ "${CI:-}" = "true" ]; then
   export VEILLE_REQUIRE_BROWSER=1
 fi
 
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
