@@ -313,15 +313,17 @@ def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
     return list(zip(*cols, strict=True))
 
 
-def _store_validated(store: Store, conn: sa.Connection, chunk: ValidatedChunk, summary: ImportSummary) -> None:
+def _store_validated(store: Store, conn: sa.Connection, chunk: ValidatedChunk, summary: ImportSummary,
+                     *, batch_id: int) -> None:
     """Write one validated chunk and add its counts to ``summary``."""
-    stored_outside = store.insert_reports(conn, chunk.outside)
-    stored_inside = store.insert_reports(conn, chunk.inside)
+    outside = chunk.valid["neighbourhood"].isna()
+    stored_outside = store.insert_reports(conn, report_tuples(chunk.valid[outside], batch_id))
+    stored_inside = store.insert_reports(conn, report_tuples(chunk.valid[~outside], batch_id))
     store.insert_quarantine(conn, chunk.rejected)
     summary.read += chunk.read
     summary.stored += stored_inside + stored_outside
     summary.outside_territory += stored_outside
-    summary.duplicates += len(chunk.inside) + len(chunk.outside) - stored_inside - stored_outside
+    summary.duplicates += len(chunk.valid) - stored_inside - stored_outside
     summary.quarantined += len(chunk.rejected)
     summary.unknown_categories.update(chunk.unknown_categories)
     summary.swapped_coordinates += chunk.swapped
@@ -387,7 +389,7 @@ def import_file(
                             crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
                             now=now)
         for validated in validated_chunks(job, parallel=parallel):
-            _store_validated(store, conn, validated, summary)
+            _store_validated(store, conn, validated, summary, batch_id=batch_id)
             if on_progress:
                 on_progress(summary.read, max(source.estimated_rows, summary.read))
         store.insert_source_parts(conn, batch_id, kept.result())

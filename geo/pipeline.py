@@ -49,29 +49,28 @@ class ValidationJob:
 
 @dataclass
 class ValidatedChunk:
-    """One chunk, validated: report rows split by territory, quarantined rows, what was noticed."""
+    """One chunk, validated: report rows (``valid``, as prepared), quarantined rows, what was noticed.
+
+    The rows travel as a DataFrame, cheaper to send between processes than tuples; the writer turns
+    them into tuples (which leaves the validator, the slower side, less to do).
+    """
 
     read: int
-    inside: list[tuple]
-    outside: list[tuple]
+    valid: pd.DataFrame
     rejected: list[dict]
     unknown_categories: Counter
     swapped: int
 
 
 def _validate(job: ValidationJob, chunk: pd.DataFrame) -> ValidatedChunk:
-    from geo.ingest import prepare_rows, report_tuples  # noqa: PLC0415 - geo.ingest imports this module
+    from geo.ingest import prepare_rows  # noqa: PLC0415 - geo.ingest imports this module
 
     prepared = prepare_rows(chunk, job.mapping, taxonomy=job.taxonomy, territory=job.territory,
                             category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs)
-    outside = prepared.valid["neighbourhood"].isna()
     for item in prepared.rejected:
         item["batch_id"] = job.batch_id
-    return ValidatedChunk(
-        read=len(chunk), inside=report_tuples(prepared.valid[~outside], job.batch_id),
-        outside=report_tuples(prepared.valid[outside], job.batch_id), rejected=prepared.rejected,
-        unknown_categories=prepared.unknown_categories, swapped=prepared.swapped,
-    )
+    return ValidatedChunk(read=len(chunk), valid=prepared.valid, rejected=prepared.rejected,
+                          unknown_categories=prepared.unknown_categories, swapped=prepared.swapped)
 
 
 def _chunks(job: ValidationJob) -> Iterator[pd.DataFrame]:
