@@ -10,7 +10,7 @@ import csv
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,10 +298,15 @@ def prepare_rows(
     return PreparedRows(valid, rejected, Counter(unknown_labels.value_counts().to_dict()), int(swapped[ok].sum()))
 
 
-def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
-    """Return prepared report rows as tuples in :data:`geo.store.REPORT_FIELDS` order, ``None`` for blanks."""
+def report_tuples(frame: pd.DataFrame, batch_id: int, *, skip: Collection[str] = ()) -> list[tuple]:
+    """Return prepared report rows as tuples in :data:`geo.store.REPORT_FIELDS` order, ``None`` for blanks.
+
+    Fields in ``skip`` are left out (written as constants by :meth:`Store.insert_reports`).
+    """
     cols = []
     for name in REPORT_FIELDS:
+        if name in skip:
+            continue
         if name == "batch_id":
             cols.append([batch_id] * len(frame))
             continue
@@ -316,9 +321,14 @@ def report_tuples(frame: pd.DataFrame, batch_id: int) -> list[tuple]:
 def _store_validated(store: Store, conn: sa.Connection, chunk: ValidatedChunk, summary: ImportSummary,
                      *, batch_id: int) -> None:
     """Write one validated chunk and add its counts to ``summary``."""
-    outside = chunk.valid["neighbourhood"].isna()
-    stored_outside = store.insert_reports(conn, report_tuples(chunk.valid[outside], batch_id))
-    stored_inside = store.insert_reports(conn, report_tuples(chunk.valid[~outside], batch_id))
+    valid = chunk.valid
+    outside = valid["neighbourhood"].isna()
+    stamp = int(valid["created_at"].iloc[0]) if len(valid) else 0
+    constants = {"batch_id": batch_id, "raw": None, "created_at": stamp, "updated_at": stamp}
+    stored_outside = store.insert_reports(conn, report_tuples(valid[outside], batch_id, skip=constants),
+                                          constants=constants)
+    stored_inside = store.insert_reports(conn, report_tuples(valid[~outside], batch_id, skip=constants),
+                                         constants=constants)
     store.insert_quarantine(conn, chunk.rejected)
     summary.read += chunk.read
     summary.stored += stored_inside + stored_outside

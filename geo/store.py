@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -165,18 +165,31 @@ class Store:
         return pd.DataFrame(rows, columns=[c.name for c in schema.batches.columns])
 
     # -- reports ----------------------------------------------------------------------------------
-    def insert_reports(self, conn: sa.Connection, rows: Sequence[tuple]) -> int:
-        """Insert report tuples (in :data:`REPORT_FIELDS` order); return how many were new.
+    def insert_reports(self, conn: sa.Connection, rows: Sequence[tuple], *,
+                       constants: Mapping[str, int | None] | None = None) -> int:
+        """Insert report tuples; return how many were new.
 
         A report whose id is already stored is skipped: it is a duplicate.
+
+        Parameters
+        ----------
+        rows
+            Tuples in :data:`REPORT_FIELDS` order, less the fields of ``constants``.
+        constants
+            Fields with one value for every row (batch id, times, ``None``), written into the statement
+            instead of bound once per row: a million rows insert noticeably faster.
         """
         if not rows:
             return 0
+        constants = dict(constants or {})
+        wrong = {k: v for k, v in constants.items() if k not in REPORT_FIELDS or not (v is None or type(v) is int)}
+        if wrong:
+            raise ValueError(f"constants must be report fields with an int or None value; found {wrong}")
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) VALUES ({', '.join([marker] * len(REPORT_FIELDS))}) "
-            "ON CONFLICT (id) DO NOTHING"
-        )
+        values = ["NULL" if constants.get(f) is None and f in constants else str(constants[f]) if f in constants
+                  else marker for f in REPORT_FIELDS]
+        sql = (f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) VALUES ({', '.join(values)}) "
+               "ON CONFLICT (id) DO NOTHING")
         return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
 
     def insert_source_parts(self, conn: sa.Connection, batch_id: int, parts: Sequence[bytes]) -> None:

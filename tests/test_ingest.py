@@ -330,10 +330,10 @@ def test_a_batch_that_fails_half_way_leaves_the_store_unchanged(tmp_store, taxon
         chunks.append(len(chunk))
         return prepare(chunk, *args, **kwargs)
 
-    def failing_insert(self, conn, rows):
+    def failing_insert(self, conn, rows, **kwargs):
         if len(chunks) == 2:
             raise RuntimeError("disque plein")
-        return insert(self, conn, rows)
+        return insert(self, conn, rows, **kwargs)
 
     monkeypatch.setattr(ingest, "prepare_rows", counting_prepare)
     monkeypatch.setattr(Store, "insert_reports", failing_insert)

@@ -198,3 +198,17 @@ def test_foreign_keys_are_enforced(tmp_store):
     with pytest.raises(sa.exc.IntegrityError), tmp_store.transaction() as conn:
         tmp_store.insert_reports(conn, [report("a", batch_id=999)])
     assert tmp_store.count_reports() == 0
+
+
+def test_constant_fields_are_written_into_the_statement(tmp_store):
+    fields = [f for f in REPORT_FIELDS if f not in ("batch_id", "raw", "created_at")]
+    full = dict(zip(REPORT_FIELDS, report("a"), strict=True))
+    with tmp_store.transaction() as conn:
+        batch_id = tmp_store.begin_batch(conn, source_name="x", content_hash="h", source_format="csv")
+        stored = tmp_store.insert_reports(conn, [tuple(full[f] for f in fields)],
+                                          constants={"batch_id": batch_id, "raw": None, "created_at": 123})
+    assert stored == 1
+    got = tmp_store.get_report("a")
+    assert (got["batch_id"], got["raw"], got["created_at"]) == (batch_id, None, 123)
+    with pytest.raises(ValueError, match="constants"), tmp_store.transaction() as conn:
+        tmp_store.insert_reports(conn, [("b",)], constants={"raw": "'; DROP TABLE reports; --"})
