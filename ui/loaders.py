@@ -66,9 +66,16 @@ def refresh() -> None:
     _version.clear()
 
 
+# What the pages need of every report; the registre follows from the category (current taxonomy),
+# which saves reading a text column a million times.
+_PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
+
+
 @st.cache_resource(max_entries=2, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
-    return _store(url).read_reports(columns=READ_COLUMNS, timezone=settings().timezone)
+    frame = _store(url).read_reports(columns=_PAGE_COLUMNS, timezone=settings().timezone)
+    frame["registre"] = frame["category"].map(taxonomy().registres_by_category())
+    return frame
 
 
 def reports() -> pd.DataFrame:
