@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
 import threading
@@ -207,3 +209,34 @@ def _short_path(path: str | None) -> str:
         if marker in path:
             return path.split(marker, 1)[1]
     return path
+
+
+def time_calls(target: str, label: str, record) -> bool:
+    """Wrap ``module:function`` or ``module:Class.method`` so that each call reports ``record(label, seconds)``.
+
+    Returns False when the target does not exist (or is already wrapped).
+    """
+    module_name, attr = target.split(":")
+    try:
+        owner = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    name = attr
+    if "." in attr:
+        cls_name, name = attr.split(".")
+        owner = getattr(owner, cls_name, None)
+    original = getattr(owner, name, None) if owner is not None else None
+    if original is None or getattr(original, "_bench_wrapped", False):
+        return False
+
+    @functools.wraps(original)
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            record(label, time.perf_counter() - start)
+
+    timed._bench_wrapped = True
+    setattr(owner, name, timed)
+    return True

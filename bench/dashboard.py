@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import os
 import shutil
@@ -44,7 +43,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import OUT_DIR, PYTHON, ROOT, PeakRSS, Timer, git_state, make_profiler, mb
+from _common import OUT_DIR, PYTHON, ROOT, PeakRSS, Timer, git_state, make_profiler, mb, time_calls
 
 APP = ROOT / "dashboard.py"
 CARTE = "pages/carte.py"
@@ -124,38 +123,13 @@ class _StepTimes:
         self.installed: list[str] = []
 
     def install(self) -> None:
-        import importlib  # noqa: PLC0415
+        def record(label: str, seconds: float) -> None:
+            self.times[label] += seconds
 
         for target, label in self.TARGETS:
-            module_name, attr = target.split(":")
-            if module_name == "pages_carte":
-                # the page module is re-executed on each run: patch the name it imports instead
-                module_name = "streamlit_folium"
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            owner, name = module, attr
-            if "." in attr:
-                cls_name, name = attr.split(".")
-                owner = getattr(module, cls_name, None)
-            fn = getattr(owner, name, None) if owner is not None else None
-            if fn is None or getattr(fn, "_bench_wrapped", False):
-                continue
-
-            def make(fn, label=label):
-                @functools.wraps(fn)
-                def timed(*args, **kwargs):
-                    start = time.perf_counter()
-                    try:
-                        return fn(*args, **kwargs)
-                    finally:
-                        self.times[label] += time.perf_counter() - start
-                timed._bench_wrapped = True
-                return timed
-
-            setattr(owner, name, make(fn))
-            self.installed.append(label)
+            # the page module is re-executed on each run: patch the name it imports instead
+            if time_calls(target.replace("pages_carte:", "streamlit_folium:"), label, record):
+                self.installed.append(label)
 
     def take(self) -> dict[str, float]:
         out = {k: round(v, 4) for k, v in self.times.items()}

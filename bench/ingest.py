@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import os
 import resource
@@ -47,6 +46,7 @@ from _common import (
     make_profiler,
     maxrss_bytes,
     mb,
+    time_calls,
 )
 
 HEADER = ["Date observation", "Catégorie", "Latitude", "Longitude", "Commentaire", "Équipe", "Gravité", "Statut",
@@ -248,31 +248,13 @@ def _thread_tag() -> str:
 
 
 def _wrap_steps() -> dict[str, list[float]]:
-    import importlib  # noqa: PLC0415
-
     times: dict[str, list[float]] = defaultdict(list)
+
+    def record(label: str, seconds: float) -> None:
+        times[f"{_thread_tag()}|{label}"].append(seconds)
+
     for target, label in _STEP_TARGETS:
-        module_name, attr = target.split(":")
-        module = importlib.import_module(module_name)
-        owner, name = module, attr
-        if "." in attr:
-            cls_name, name = attr.split(".")
-            owner = getattr(module, cls_name, None)
-        original = getattr(owner, name, None) if owner is not None else None
-        if original is None:
-            continue
-
-        def make(fn, label=label):
-            @functools.wraps(fn)
-            def timed(*args, **kwargs):
-                start = time.perf_counter()
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    times[f"{_thread_tag()}|{label}"].append(time.perf_counter() - start)
-            return timed
-
-        setattr(owner, name, make(original))
+        time_calls(target, label, record)
     return times
 
 
