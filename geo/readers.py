@@ -26,6 +26,7 @@ from geo.territory import parse_crs
 __all__ = ["RawSource", "open_source", "GEOMETRY_COLUMNS", "file_sha256", "CHUNK_ROWS"]
 
 CHUNK_ROWS = 100_000
+FIRST_CHUNK_ROWS = 10_000
 SEPARATORS = (";", ",", "\t", "|")
 GEOMETRY_COLUMNS = ("__lon__", "__lat__", "__geometry_type__")
 _BLOCK = 1 << 20
@@ -159,7 +160,7 @@ def _open_csv(path: Path, *, encoding: str | None, sep: str | None, chunk_rows: 
                 path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, chunksize=chunk_rows,
                 engine="c", skip_blank_lines=True,
             ) as reader:
-                for chunk in reader:
+                for chunk in _growing_chunks(reader, chunk_rows):
                     if not isinstance(chunk.index, pd.RangeIndex):
                         # pandas took the surplus fields of the first row as an index: the columns would shift
                         raise InputError(
@@ -176,6 +177,16 @@ def _open_csv(path: Path, *, encoding: str | None, sep: str | None, chunk_rows: 
 
     return RawSource(path.name, "csv", path, columns, chunks(), estimated,
                      {"encoding": encoding, "separator": sep})
+
+
+def _growing_chunks(reader: pd.io.parsers.TextFileReader, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Yield a small first chunk, then chunks of ``chunk_rows``: whoever waits for the first one waits less."""
+    first = max(1, min(FIRST_CHUNK_ROWS, chunk_rows))
+    try:
+        yield reader.get_chunk(first)
+    except StopIteration:
+        return
+    yield from reader
 
 
 def _cell_text(value: object) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["parse_times", "DAYFIRST_FORMATS"]
 
@@ -24,6 +26,19 @@ def _ranked_formats(values: pd.Series, *, sample: int = 200) -> list[str]:
         return []
     hits = {fmt: int(pd.to_datetime(head, format=fmt, errors="coerce").notna().sum()) for fmt in DAYFIRST_FORMATS}
     return sorted(DAYFIRST_FORMATS, key=lambda fmt: -hits[fmt])
+
+
+def _exact_strptime(values: pd.Series, fmt: str) -> pd.Series:
+    """Parse with Arrow's vectorised ``strptime``, keeping only values that print back unchanged.
+
+    The round trip rejects what Arrow would bend (``31/02`` rolled over to March) and what it reads
+    loosely (``1/2/2026 9:05`` without zero padding): those are left ``NaT`` for pandas' own parser.
+    """
+    text = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    exact = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), text), False)
+    kept = pc.if_else(exact, parsed, pa.scalar(None, type=parsed.type))
+    return pd.Series(kept.to_numpy(zero_copy_only=False), index=values.index).astype("datetime64[ns]")
 
 
 def _localize(naive: pd.Series, timezone: str, *, utc: bool) -> pd.Series:
@@ -79,10 +94,15 @@ def parse_times(
     naive = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if iso.any():
         naive[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce").astype("datetime64[ns]")
-    for candidate in _ranked_formats(text[filled & ~with_offset & naive.isna()]):
+    for rank, candidate in enumerate(_ranked_formats(text[filled & ~with_offset & naive.isna()])):
         todo = filled & ~with_offset & naive.isna()
         if not todo.any():
             break
+        if rank == 0:  # the file's own format: most values, fast path first
+            naive[todo] = _exact_strptime(text[todo], candidate)
+            todo = filled & ~with_offset & naive.isna()
+            if not todo.any():
+                break
         naive[todo] = pd.to_datetime(text[todo], format=candidate, errors="coerce").astype("datetime64[ns]")
     ok = naive.notna()
     if ok.any():

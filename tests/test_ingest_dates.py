@@ -83,3 +83,15 @@ def test_mixed_column_keeps_positions():
     assert times.isna().tolist() == [False, True, False, False]
     assert times.dropna().nunique() == 1
     assert str(times.dtype) == "datetime64[ns, UTC]"
+
+
+def test_fast_path_keeps_what_the_full_parser_would_read():
+    from geo.timeparse import parse_times
+
+    values = pd.Series(["25/11/2026 14:30"] * 5 + ["31/02/2026 10:00", "1/2/2026 9:05", "29/02/2023 12:00",
+                                                    "29/02/2024 12:00"])
+    got = parse_times(values)
+    assert got.iloc[0] == pd.Timestamp("2026-11-25 14:30", tz="Europe/Paris")
+    assert pd.isna(got.iloc[5]) and pd.isna(got.iloc[7])  # no 31 February, no 29 February 2023
+    assert got.iloc[6] == pd.Timestamp("2026-02-01 09:05", tz="Europe/Paris")  # unpadded: read by the fallback
+    assert got.iloc[8] == pd.Timestamp("2024-02-29 12:00", tz="Europe/Paris")
