@@ -60,9 +60,20 @@ def describe(found: FilePreview) -> str:
     return f"Format reconnu : **{kind}**" + (" · " + ", ".join(details) if details else "")
 
 
-def preview(path: Path, options: ImportOptions) -> FilePreview:
-    """Return the file's preview (first rows and their problems), nothing stored."""
+@st.cache_data(max_entries=16, show_spinner="Lecture du fichier…")
+def _preview(path: str, options: ImportOptions, version: int) -> FilePreview:
     return preview_file(path, taxonomy=loaders.taxonomy(), territory=loaders.territory(), options=options)
+
+
+def preview(path: Path, options: ImportOptions) -> FilePreview:
+    """Return the file's preview (first rows and their problems), nothing stored; cached per file and options.
+
+    Raises
+    ------
+    geo.errors.InputError
+        When the file cannot be read (the error is not cached: the next run tries again).
+    """
+    return _preview(str(path), options, loaders.data_version())
 
 
 def run_import(path: Path, options: ImportOptions) -> ImportSummary:
