@@ -7,10 +7,12 @@ a fresh SQLite store and imports the file:
 
 1. ``python -m geo import`` in a subprocess: wall time, rows/s, peak RSS (psutil sampling of the child,
    cross-checked with the child's ``ru_maxrss`` from ``os.wait4``), the JSON summary;
-2. ``geo.ingest.import_file`` in a fresh worker process (start-up and module imports left out), with the
-   time spent in each step of the import (reading, validation sub-steps, tuple building, inserts, commit);
-3. once more under a profiler (pyinstrument if installed, else cProfile): top self-time functions; the full
-   reports go to ``bench/out/ingest_profile.{txt,html}``.
+2. ``geo.ingest.import_file`` in a fresh process (start-up and module imports left out): its two phases
+   (reading + validating + staging in worker processes, then the store transaction), the CPU time of
+   the process and of its workers, and the time of each step run in the process itself;
+3. once more under a profiler (pyinstrument if installed, else cProfile), validating in-process so that
+   the profile sums all the CPU work: top self-time functions; the full reports go to
+   ``bench/out/ingest_profile.{txt,html}``.
 
 Every figure is printed; nothing is asserted. Targets: import <= 10 s, peak <= 2 GB (2 cores).
 
@@ -230,9 +232,9 @@ _STEP_TARGETS = [
     ("geo.ingest:_Reasons.grouped", "  _Reasons.grouped (quarantine reasons)"),
     ("geo.ingest:_content_ids", "  _content_ids (hash ids)"),
     ("geo.ingest:_optional", "  _optional (text columns)"),
-    ("geo.ingest:report_tuples", "report_tuples (frame -> tuples)"),
-    ("geo.store:Store.insert_reports", "Store.insert_reports (executemany)"),
-    ("geo.store:Store.insert_quarantine", "Store.insert_quarantine"),
+    ("geo.staging:StageWriter.write", "StageWriter.write (Arrow -> staging file)"),
+    ("geo.store:Store.begin_batch", "Store.begin_batch (the store transaction starts)"),
+    ("geo.store:Store.load_staged", "Store.load_staged (INSERT … SELECT from staging)"),
     ("geo.store:Store.finish_batch", "Store.finish_batch"),
     ("geo.store:Store.load_territory", "Store.load_territory"),
     ("geo.ingest:compress_file", "compress_file (keep the file, zlib)"),
@@ -241,7 +243,7 @@ _STEP_TARGETS = [
 
 
 def _thread_tag() -> str:
-    """``main`` or ``worker``: import_file may validate the next chunk in a thread while it writes."""
+    """``main`` or ``worker``: import_file compresses the file in a thread while it reads and loads."""
     import threading  # noqa: PLC0415
 
     return "main" if threading.current_thread() is threading.main_thread() else "worker"
@@ -298,18 +300,28 @@ def worker(mode: str, csv_path: str, db_url: str, chunk_rows: int | None) -> Non
 
         ingest.open_source = open_timed
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        cpu0 = _cpu()
+        cpu0, children0 = _cpu(), _cpu(resource.RUSAGE_CHILDREN)
+        transaction_start: list[float] = []
+        begin_batch = Store.begin_batch
+
+        def marked_begin_batch(self, *a, **k):
+            transaction_start.append(time.perf_counter())
+            return begin_batch(self, *a, **k)
+
+        Store.begin_batch = marked_begin_batch
         with PeakRSS() as peak, Timer() as t:
             summary = ingest.import_file(store, csv_path, taxonomy=taxonomy, options=options, **kwargs)
-        result.update(seconds=t.seconds, cpu_seconds=_cpu() - cpu0, peak_rss=peak.peak,
+        result.update(seconds=t.seconds, cpu_seconds=_cpu() - cpu0,
+                      children_cpu_seconds=_cpu(resource.RUSAGE_CHILDREN) - children0,
+                      validation_seconds=transaction_start[0] - t.start, peak_rss=peak.peak,
                       ru_maxrss=maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
                       rss_before=maxrss_bytes(baseline), summary=summary.counts(),
                       steps={k: [sum(v), len(v)] for k, v in times.items()})
     else:
-        # pyinstrument and cProfile see one thread: run import_file's thread pool inline so that the
-        # validation done in the worker thread shows up (the profile then sums CPU work, not the overlap)
-        if hasattr(ingest, "ThreadPoolExecutor"):
-            ingest.ThreadPoolExecutor = _InlineExecutor
+        # pyinstrument and cProfile see one thread of one process: validate in this process and run
+        # import_file's thread pool inline, so that the profile sums all the CPU work, not the overlap
+        ingest.ThreadPoolExecutor = _InlineExecutor
+        kwargs["workers"] = 0
         kind, start, stop = make_profiler()
         start()
         with Timer() as t:
@@ -345,8 +357,8 @@ class _InlineExecutor:
         return None
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -449,11 +461,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  module imports: {res['module_import_seconds']:.2f} s (geo.ingest and its dependencies)")
             rate = res["summary"]["read"] / res["seconds"]
             print(f"  import_file:    {res['seconds']:.2f} s   rows/s: {rate:,.0f}   "
-                  f"CPU: {res['cpu_seconds']:.1f} s (wall > CPU: waiting on I/O or on other jobs)")
+                  f"CPU: {res['cpu_seconds']:.1f} s here + {res['children_cpu_seconds']:.1f} s in worker processes")
+            print(f"  phases:         {res['validation_seconds']:.2f} s reading, validating and staging (workers), "
+                  f"then {res['seconds'] - res['validation_seconds']:.2f} s in the store transaction "
+                  "(load, keep the file, commit)")
             print(f"  peak RSS:       {mb(res['peak_rss'])} (psutil)   ru_maxrss: {mb(res['ru_maxrss'])}   "
                   f"ru_maxrss before import_file: {mb(res['rss_before'])}")
-            print("  time per step, per thread (sum over chunks; indented steps are inside the one above;")
-            print("  'worker' steps run in import_file's thread pool, overlapping the main thread's):")
+            print("  time per step of this process, per thread (sum over chunks; indented steps are inside the one")
+            print("  above; validation here is of the chunks read before a worker process was up; 'worker' is")
+            print("  the thread that compresses the file):")
             order = [READING] + [label for _, label in _STEP_TARGETS]
             for tag in ("main", "worker"):
                 steps = {k.split("|", 1)[1]: v for k, v in res["steps"].items() if k.startswith(tag + "|")}
@@ -469,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                 if tag == "main":
                     rest = res["seconds"] - accounted
                     print(f"    {rest:7.2f} s  {100 * rest / res['seconds']:5.1f} %        rest of the main thread "
-                          "(waiting for the worker, commit, glue)")
+                          "(handing chunks to workers, waiting for them, commit, glue)")
 
         if not args.no_profile:
             print("\n== 3. profiled import_file (fresh process)")

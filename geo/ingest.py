@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -19,11 +20,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.formats import ColumnMapping, detect_mapping
-from geo.pipeline import ValidatedChunk, ValidationJob, validated_chunks
+from geo.pipeline import ValidationJob, default_workers, validate_chunks
 from geo.provenance import compress_file
 from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
 from geo.store import REPORT_FIELDS, Store
@@ -318,33 +318,15 @@ def report_tuples(frame: pd.DataFrame, batch_id: int, *, skip: Collection[str] =
     return list(zip(*cols, strict=True))
 
 
-def _store_validated(store: Store, conn: sa.Connection, chunk: ValidatedChunk, summary: ImportSummary,
-                     *, batch_id: int) -> None:
-    """Write one validated chunk and add its counts to ``summary``."""
-    valid = chunk.valid
-    outside = valid["neighbourhood"].isna()
-    stamp = int(valid["created_at"].iloc[0]) if len(valid) else 0
-    constants = {"batch_id": batch_id, "raw": None, "created_at": stamp, "updated_at": stamp}
-    stored_outside = store.insert_reports(conn, report_tuples(valid[outside], batch_id, skip=constants),
-                                          constants=constants)
-    stored_inside = store.insert_reports(conn, report_tuples(valid[~outside], batch_id, skip=constants),
-                                         constants=constants)
-    store.insert_quarantine(conn, chunk.rejected)
-    summary.read += chunk.read
-    summary.stored += stored_inside + stored_outside
-    summary.outside_territory += stored_outside
-    summary.duplicates += len(chunk.valid) - stored_inside - stored_outside
-    summary.quarantined += len(chunk.rejected)
-    summary.unknown_categories.update(chunk.unknown_categories)
-    summary.swapped_coordinates += chunk.swapped
-
-
 def import_file(
     store: Store, path: Path | str, *, taxonomy: Taxonomy, options: ImportOptions | None = None,
     on_progress: ProgressCallback | None = None, now: pd.Timestamp | None = None, imported_by: str | None = None,
-    chunk_rows: int = CHUNK_ROWS, parallel: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS, workers: int | None = None,
 ) -> ImportSummary:
     """Import one file as one batch (all of it is stored, or nothing).
+
+    The file's chunks are validated and staged first (:mod:`geo.pipeline`); then one short
+    transaction records the batch, loads the staged rows and keeps the file.
 
     Parameters
     ----------
@@ -357,11 +339,12 @@ def import_file(
     options
         Columns and formats the file's layout does not tell.
     on_progress
-        Called with (rows read so far, estimated total) after each chunk.
+        Called with (rows validated so far, estimated total) after each chunk.
     chunk_rows
-        Rows validated and written at a time (CSV only; other formats are read whole).
-    parallel
-        Validate in a child process while this one writes; ``None`` decides by file size.
+        Rows validated at a time (CSV only; other formats are read whole).
+    workers
+        Worker processes that validate while this one reads; ``None`` decides by file size and cores,
+        0 validates in this process.
 
     Raises
     ------
@@ -384,26 +367,39 @@ def import_file(
             f"ce fichier a déjà été importé (lot {', '.join(map(str, earlier))}) : ses lignes déjà enregistrées "
             "sont comptées comme doublons"
         )
+    if workers is None:
+        workers = default_workers(Path(path).stat().st_size)
     provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
-    # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while chunks are
-    # validated ahead of this thread, which writes them.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-file") as pool, store.transaction() as conn:
+    # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while this thread
+    # reads the chunks and workers validate and stage them; nothing is written to the store yet.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-file") as pool, \
+            tempfile.TemporaryDirectory(prefix=".veille-import-", dir=store.scratch_dir) as stage_dir:
         kept = pool.submit(compress_file, path)
-        batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
-                                     source_format=source.format, options=provenance, imported_by=imported_by)
-        summary.batch_id = batch_id
-        job = ValidationJob(path=str(path), mapping=mapping, taxonomy=taxonomy, territory=territory,
-                            batch_id=batch_id, chunk_rows=chunk_rows,
-                            encoding=source.details.get("encoding", options.encoding),
-                            sep=source.details.get("separator", options.sep),
+        job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory, stage_dir=stage_dir,
                             crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
                             now=now)
-        for validated in validated_chunks(job, parallel=parallel):
-            _store_validated(store, conn, validated, summary, batch_id=batch_id)
+        staged = []
+        for validated in validate_chunks(job, source.chunks, workers=workers):
+            staged.append(validated.staged)
+            summary.read += validated.read
+            summary.quarantined += validated.staged.rejected
+            summary.unknown_categories.update(validated.unknown_categories)
+            summary.swapped_coordinates += validated.swapped
             if on_progress:
                 on_progress(summary.read, max(source.estimated_rows, summary.read))
-        store.insert_source_parts(conn, batch_id, kept.result())
-        store.finish_batch(conn, batch_id, summary.counts())
+        parts = kept.result()
+        with store.transaction(attach=[chunk.path for chunk in staged]) as conn:
+            summary.batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
+                                                 source_format=source.format, options=provenance,
+                                                 imported_by=imported_by)
+            stamp = int(time.time())
+            for chunk in staged:
+                inside, outside = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp)
+                summary.stored += inside + outside
+                summary.outside_territory += outside
+                summary.duplicates += chunk.reports - inside - outside
+            store.insert_source_parts(conn, summary.batch_id, parts)
+            store.finish_batch(conn, summary.batch_id, summary.counts())
     if summary.read == 0:
         summary.warnings.append("le fichier n'a qu'une ligne d'en-tête : aucune ligne lue")
     if summary.swapped_coordinates:

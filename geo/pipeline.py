@@ -1,46 +1,53 @@
-"""Validate a file's chunks ahead of the writer: in a child process for large files, inline otherwise.
+"""Validate a file's chunks and stage them, in worker processes for large files, inline otherwise.
 
-Validation (pandas, shapely) and writing (SQLite) are both mostly Python work that holds the global
-interpreter lock, so threads barely overlap them; a child process does, on a second core. The child
-reads the file itself and sends back ready-to-insert rows, so nothing large crosses twice.
+Validation (pandas, shapely) is mostly Python work that holds the global interpreter lock, so threads
+barely overlap it. For a large file, the importing process reads the chunks and hands them to worker
+processes, which validate them and write the results into their own staging file
+(:mod:`geo.staging`); only counts travel back. The store then loads the staged chunks in file order.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import queue
-from collections import Counter
-from collections.abc import Iterator, Mapping
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.errors import InputError, StoreError
+from geo.errors import StoreError
 from geo.formats import ColumnMapping
-from geo.readers import open_source
+from geo.staging import StagedChunk, StageWriter
 from geo.taxonomy import Taxonomy
 
-__all__ = ["ValidationJob", "ValidatedChunk", "validated_chunks", "PARALLEL_MIN_BYTES"]
+__all__ = ["ValidationJob", "ValidatedChunk", "validate_chunks", "default_workers", "PARALLEL_MIN_BYTES",
+           "MAX_WORKERS"]
 
-PARALLEL_MIN_BYTES = 16 << 20  # below this, starting a process costs more than it saves
-_QUEUE_CHUNKS = 2  # chunks validated ahead of the writer: bounds memory
-_POLL_SECONDS = 1.0
+PARALLEL_MIN_BYTES = 16 << 20  # below this, starting processes costs more than it saves
+MAX_WORKERS = 4  # each worker holds a chunk, the taxonomy and the territory: bounds memory
+_PENDING_PER_WORKER = 2  # chunks handed out ahead per worker: bounds memory, keeps workers busy
 
 
 @dataclass(frozen=True)
 class ValidationJob:
-    """Everything a validator needs, picklable so that a child process can run it."""
+    """Everything a validator needs, picklable so that a worker process can run it.
 
-    path: str
+    Attributes
+    ----------
+    stage_dir
+        Folder of the staging files; each validator writes its own file there.
+    """
+
     mapping: ColumnMapping
     taxonomy: Taxonomy
     territory: gpd.GeoDataFrame
-    batch_id: int
-    chunk_rows: int
-    encoding: str | None = None
-    sep: str | None = None
+    stage_dir: str
     crs: str | int | None = None
     category_map: Mapping[str, str] = field(default_factory=dict)
     timezone: str = "Europe/Paris"
@@ -49,87 +56,107 @@ class ValidationJob:
 
 @dataclass
 class ValidatedChunk:
-    """One chunk, validated: report rows (``valid``, as prepared), quarantined rows, what was noticed.
-
-    The rows travel as a DataFrame, cheaper to send between processes than tuples; the writer turns
-    them into tuples (which leaves the validator, the slower side, less to do).
-    """
+    """One chunk, validated and staged: where its rows are, and what was noticed."""
 
     read: int
-    valid: pd.DataFrame
-    rejected: list[dict]
+    staged: StagedChunk
     unknown_categories: Counter
     swapped: int
 
 
-def _validate(job: ValidationJob, chunk: pd.DataFrame) -> ValidatedChunk:
-    from geo.ingest import prepare_rows  # noqa: PLC0415 - geo.ingest imports this module
+class _Validator:
+    """Validates chunks of one job and stages them into one file."""
 
-    prepared = prepare_rows(chunk, job.mapping, taxonomy=job.taxonomy, territory=job.territory,
-                            category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs)
-    for item in prepared.rejected:
-        item["batch_id"] = job.batch_id
-    return ValidatedChunk(read=len(chunk), valid=prepared.valid, rejected=prepared.rejected,
-                          unknown_categories=prepared.unknown_categories, swapped=prepared.swapped)
+    def __init__(self, job: ValidationJob, name: str) -> None:
+        self.job = job
+        self.writer = StageWriter(Path(job.stage_dir) / f"{name}.sqlite")
 
+    def __call__(self, index: int, chunk: pd.DataFrame) -> ValidatedChunk:
+        from geo.ingest import prepare_rows  # noqa: PLC0415 - geo.ingest imports this module
 
-def _chunks(job: ValidationJob) -> Iterator[pd.DataFrame]:
-    return open_source(job.path, encoding=job.encoding, sep=job.sep, chunk_rows=job.chunk_rows, crs=job.crs).chunks
-
-
-def _child(job: ValidationJob, out: multiprocessing.Queue) -> None:
-    """Run in the child process: validate every chunk into ``out``, then ``None`` (or the error)."""
-    try:
-        for chunk in _chunks(job):
-            out.put(_validate(job, chunk))
-        out.put(None)
-    except InputError as exc:
-        out.put(exc)
-    except Exception as exc:  # any other failure must reach the parent, which rolls back
-        out.put(StoreError(f"la validation a échoué : {type(exc).__name__}: {exc}"))
+        job = self.job
+        prepared = prepare_rows(chunk, job.mapping, taxonomy=job.taxonomy, territory=job.territory,
+                                category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs)
+        staged = self.writer.write(index, prepared.valid, prepared.rejected)
+        return ValidatedChunk(read=len(chunk), staged=staged, unknown_categories=prepared.unknown_categories,
+                              swapped=prepared.swapped)
 
 
-def _from_child(job: ValidationJob) -> Iterator[ValidatedChunk]:
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-    out = context.Queue(maxsize=_QUEUE_CHUNKS)
-    worker = context.Process(target=_child, args=(job, out), name="veille-validation", daemon=True)
-    worker.start()
-    try:
-        while True:
-            try:
-                item = out.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                if not worker.is_alive():
-                    raise StoreError(
-                        f"le processus de validation s'est arrêté (code {worker.exitcode}) ; rien n'est enregistré"
-                    ) from None
-                continue
-            if item is None:
-                return
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join(timeout=10)
-        out.close()
+_worker_validator: _Validator | None = None  # one per worker process
 
 
-def validated_chunks(job: ValidationJob, *, parallel: bool | None = None) -> Iterator[ValidatedChunk]:
-    """Yield the file's chunks validated, in order.
+def _start_worker(job: ValidationJob) -> None:
+    global _worker_validator  # noqa: PLW0603 - per-process state of a pool worker
+    _worker_validator = _Validator(job, f"worker-{os.getpid()}")
+    Finalize(_worker_validator.writer, _worker_validator.writer.close, exitpriority=10)
+
+
+def _validate_in_worker(index: int, chunk: pd.DataFrame) -> ValidatedChunk:
+    if _worker_validator is None:
+        raise RuntimeError("expected the pool initializer to have run; found no validator in this worker")
+    return _worker_validator(index, chunk)
+
+
+def default_workers(size: int) -> int:
+    """Return how many worker processes suit a file of ``size`` bytes: 0 (inline) for small files."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(MAX_WORKERS, cores) if size >= PARALLEL_MIN_BYTES and cores > 1 else 0
+
+
+def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, workers: int = 0
+                    ) -> Iterator[ValidatedChunk]:
+    """Validate and stage ``chunks``; yield them in order.
 
     Parameters
     ----------
     job
-        The file and how to read and validate it.
-    parallel
-        Validate in a child process; ``None`` decides by size (:data:`PARALLEL_MIN_BYTES`).
+        How to validate, and where to stage.
+    chunks
+        Raw text chunks as read by :func:`geo.readers.open_source`, read in this process.
+    workers
+        Worker processes; 0 validates in this process.
+
+    Raises
+    ------
+    InputError
+        As raised by reading or validating a chunk.
+    StoreError
+        When a worker process dies.
     """
-    if parallel is None:
-        parallel = Path(job.path).stat().st_size >= PARALLEL_MIN_BYTES
-    if parallel:
-        yield from _from_child(job)
-    else:
-        for chunk in _chunks(job):
-            yield _validate(job, chunk)
+    inline: _Validator | None = None
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[Future] = deque()
+    try:
+        if workers > 0:
+            context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                       initargs=(job,))
+            started = [pool.submit(_started) for _ in range(workers)]  # start every worker now
+        for index, chunk in enumerate(chunks):
+            if pool is None or not any(f.done() for f in started):
+                # no worker is up yet (it takes a second to start one): validate here meanwhile
+                inline = inline or _Validator(job, "inline")
+                pending.append(_finished(inline(index, chunk)))
+            else:
+                pending.append(pool.submit(_validate_in_worker, index, chunk))
+            while len(pending) > workers * _PENDING_PER_WORKER or (pending and pending[0].done()):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise StoreError(f"un processus de validation s'est arrêté ({exc}) ; rien n'est enregistré") from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if inline is not None:
+            inline.writer.close()
+
+
+def _started() -> None:
+    """Return at once: a worker runs it once its initializer is done."""
+
+
+def _finished(result: ValidatedChunk) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future

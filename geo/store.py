@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from geo import schema
 from geo.errors import StoreError
+from geo.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
 
 __all__ = ["Store", "REPORT_FIELDS", "READ_COLUMNS"]
 
@@ -28,6 +29,9 @@ REPORT_FIELDS: tuple[str, ...] = (
     "severity", "status", "description", "team", "author", "neighbourhood", "flags", "raw", "created_at",
     "updated_at", "row_number",
 )
+# Fields of a staged report that the store sets on loading, one value for the whole batch.
+BATCH_CONSTANTS: tuple[str, ...] = ("batch_id", "raw", "created_at", "updated_at")
+_MAX_ATTACHED = 10  # SQLite's default SQLITE_MAX_ATTACHED
 # Columns read by default for analysis (no free text, no raw row).
 READ_COLUMNS: tuple[str, ...] = (
     "id", "observed_at", "lat", "lon", "category", "registre", "severity", "status", "neighbourhood", "team",
@@ -42,6 +46,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI object
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: bulk imports touch large B-trees
     cur.close()
+
+
+def _constant_sql(value: int | None) -> str:
+    """Return an integer or ``None`` as an SQL literal (the only constants written into statements)."""
+    if value is not None and type(value) is not int:
+        raise ValueError(f"expected an int or None as a constant; found {value!r}")
+    return "NULL" if value is None else str(value)
 
 
 def _frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
@@ -74,6 +85,10 @@ class Store:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.scratch_dir: str | None = None
+        """Folder for an import's scratch files: beside an SQLite file (same disk), else the system's."""
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            self.scratch_dir = str(Path(parsed.database).resolve().parent)
         self.engine = sa.create_engine(url)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -118,15 +133,50 @@ class Store:
             return int(self._get_meta(conn, "data_version") or 0)
 
     @contextmanager
-    def transaction(self) -> Iterator[sa.Connection]:
-        """Yield a connection in one transaction that bumps the data version when it commits."""
-        with self.engine.begin() as conn:
-            yield conn
-            conn.execute(
-                schema.meta.update()
-                .where(schema.meta.c.key == "data_version")
-                .values(value=sa.cast(sa.cast(schema.meta.c.value, sa.Integer) + 1, sa.Text))
-            )
+    def transaction(self, *, attach: Sequence[str] = ()) -> Iterator[sa.Connection]:
+        """Yield a connection in one transaction that bumps the data version when it commits.
+
+        Parameters
+        ----------
+        attach
+            Staging files (:mod:`geo.staging`) to attach for :meth:`load_staged`, SQLite only: they are
+            attached before the transaction begins and detached after it ends. Other databases ignore
+            them (:meth:`load_staged` reads the files row by row then).
+        """
+        paths = list(dict.fromkeys(str(p) for p in attach)) if self.is_sqlite else []
+        if len(paths) > _MAX_ATTACHED:
+            raise StoreError(f"at most {_MAX_ATTACHED} staging files can be attached at once; found {len(paths)}")
+        if not paths:
+            with self.engine.begin() as conn:
+                yield conn
+                self._bump_data_version(conn)
+            return
+        with self.engine.connect() as conn:
+            aliases: dict[str, str] = {}
+            try:
+                for i, path in enumerate(paths):  # ATTACH and DETACH happen outside a transaction
+                    conn.exec_driver_sql(f"ATTACH DATABASE ? AS stage_{i}", (path,))
+                    aliases[path] = f"stage_{i}"
+                conn.commit()
+                conn.info["staging_aliases"] = aliases
+                with conn.begin():
+                    yield conn
+                    self._bump_data_version(conn)
+            finally:
+                conn.info.pop("staging_aliases", None)
+                if conn.in_transaction():
+                    conn.rollback()
+                for alias in aliases.values():
+                    conn.exec_driver_sql(f"DETACH DATABASE {alias}")
+                conn.commit()
+
+    @staticmethod
+    def _bump_data_version(conn: sa.Connection) -> None:
+        conn.execute(
+            schema.meta.update()
+            .where(schema.meta.c.key == "data_version")
+            .values(value=sa.cast(sa.cast(schema.meta.c.value, sa.Integer) + 1, sa.Text))
+        )
 
     # -- batches ----------------------------------------------------------------------------------
     def begin_batch(
@@ -186,11 +236,52 @@ class Store:
         if wrong:
             raise ValueError(f"constants must be report fields with an int or None value; found {wrong}")
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        values = ["NULL" if constants.get(f) is None and f in constants else str(constants[f]) if f in constants
-                  else marker for f in REPORT_FIELDS]
+        values = [_constant_sql(constants[f]) if f in constants else marker for f in REPORT_FIELDS]
         sql = (f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) VALUES ({', '.join(values)}) "
                "ON CONFLICT (id) DO NOTHING")
         return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
+
+    def load_staged(self, conn: sa.Connection, chunk: StagedChunk, *, batch_id: int, stamp: int) -> tuple[int, int]:
+        """Load one staged chunk into batch ``batch_id``: its reports and its quarantined rows.
+
+        Reports already stored (same id) are skipped as duplicates, as by :meth:`insert_reports`. A file
+        attached by :meth:`transaction` is loaded by ``INSERT … SELECT``; any other is read row by row.
+
+        Parameters
+        ----------
+        chunk
+            Written by :class:`geo.staging.StageWriter`.
+        stamp
+            Creation and update time of the reports (seconds since the epoch).
+
+        Returns
+        -------
+        tuple[int, int]
+            Reports stored inside the territory, and outside it (no neighbourhood).
+        """
+        constants = {"batch_id": batch_id, "raw": None, "created_at": stamp, "updated_at": stamp}
+        alias = conn.info.get("staging_aliases", {}).get(chunk.path)
+        stored = {}
+        for key, where in (("outside", "WHERE neighbourhood IS NULL"), ("inside", "WHERE neighbourhood IS NOT NULL")):
+            if alias is None:
+                stored[key] = sum(self.insert_reports(conn, rows, constants=constants)
+                                  for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS,
+                                                          where=where))
+                continue
+            values = ", ".join(_constant_sql(constants[f]) if f in constants else f for f in REPORT_FIELDS)
+            stored[key] = int(conn.exec_driver_sql(
+                f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) SELECT {values} "
+                f"FROM {alias}.{chunk.reports_table} {where} ON CONFLICT (id) DO NOTHING"
+            ).rowcount)
+        if alias is None:
+            for rows in read_staged(chunk, chunk.rejected_table, STAGED_REJECT_FIELDS):
+                self.insert_quarantine(conn, [dict(zip(STAGED_REJECT_FIELDS, r, strict=True), batch_id=batch_id)
+                                              for r in rows])
+        else:
+            fields = ", ".join(STAGED_REJECT_FIELDS)
+            conn.exec_driver_sql(f"INSERT INTO quarantine (batch_id, {fields}) "
+                                 f"SELECT {int(batch_id)}, {fields} FROM {alias}.{chunk.rejected_table}")
+        return stored["inside"], stored["outside"]
 
     def insert_source_parts(self, conn: sa.Connection, batch_id: int, parts: Sequence[bytes]) -> None:
         """Keep an imported file as compressed ``parts`` (in order) under its batch."""

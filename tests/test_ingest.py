@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import Point
 
-from geo import ingest, schema
+from geo import schema
 from geo.errors import InputError
 from geo.formats import detect_mapping
 from geo.ingest import ImportOptions, import_file, prepare_rows, read_category_map, write_rejects
@@ -323,26 +323,23 @@ def test_a_batch_that_fails_half_way_leaves_the_store_unchanged(tmp_store, taxon
     import_file(tmp_store, FIXTURES / "odk_veille.csv", taxonomy=taxonomy, now=NOW)
     before = {t.name: table_count(tmp_store, t) for t in (schema.reports, schema.batches, schema.quarantine)}
     version = tmp_store.data_version()
-    chunks = []
-    prepare, insert = ingest.prepare_rows, Store.insert_reports
+    loaded = []
+    load = Store.load_staged
 
-    def counting_prepare(chunk, *args, **kwargs):
-        chunks.append(len(chunk))
-        return prepare(chunk, *args, **kwargs)
-
-    def failing_insert(self, conn, rows, **kwargs):
-        if len(chunks) == 2:
+    def failing_load(self, conn, chunk, **kwargs):
+        if loaded:
             raise RuntimeError("disque plein")
-        return insert(self, conn, rows, **kwargs)
+        loaded.append(load(self, conn, chunk, **kwargs))
+        return loaded[-1]
 
-    monkeypatch.setattr(ingest, "prepare_rows", counting_prepare)
-    monkeypatch.setattr(Store, "insert_reports", failing_insert)
+    monkeypatch.setattr(Store, "load_staged", failing_load)
     with pytest.raises(RuntimeError, match="disque plein"):
         import_file(tmp_store, write_csv(tmp_path, mixed_lines()), taxonomy=taxonomy, now=NOW, chunk_rows=3)
-    assert chunks == [3, 3]  # the first chunk was written, then the second failed
+    assert loaded and sum(loaded[0]) > 0  # the first chunk was written, then the second failed
     after = {t.name: table_count(tmp_store, t) for t in (schema.reports, schema.batches, schema.quarantine)}
     assert after == before
     assert tmp_store.data_version() == version
+    assert not list(Path(tmp_store.scratch_dir).glob(".veille-import-*"))  # scratch files are gone
 
 
 def test_an_unreadable_file_stores_no_batch(tmp_store, taxonomy, tmp_path):

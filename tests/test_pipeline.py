@@ -34,8 +34,8 @@ def test_child_process_and_inline_store_the_same(tmp_path, taxonomy, tmp_store):
     other = type(tmp_store)(f"sqlite:///{tmp_path / 'other.sqlite'}")
     install_territory(other, make_territory(), source_name="test")
     path = write(tmp_path, ROWS)
-    inline = import_file(tmp_store, path, taxonomy=taxonomy, chunk_rows=7, parallel=False)
-    child = import_file(other, path, taxonomy=taxonomy, chunk_rows=7, parallel=True)
+    inline = import_file(tmp_store, path, taxonomy=taxonomy, chunk_rows=7, workers=0)
+    child = import_file(other, path, taxonomy=taxonomy, chunk_rows=7, workers=2)
     assert inline.counts() | {"batch_id": None} == child.counts() | {"batch_id": None}
     assert (child.read, child.quarantined, child.outside_territory) == (120, 30, 30)
     assert stored(tmp_store) == stored(other)
@@ -45,6 +45,6 @@ def test_child_process_and_inline_store_the_same(tmp_path, taxonomy, tmp_store):
 def test_an_error_in_the_child_rolls_everything_back(tmp_path, taxonomy, tmp_store):
     rows = [*ROWS[:20], "01/10/2026 10:00;47.3;5.0;tags;en trop;encore"]  # a malformed line after a chunk
     with pytest.raises(InputError, match="ligne"):
-        import_file(tmp_store, write(tmp_path, rows), taxonomy=taxonomy, chunk_rows=5, parallel=True)
+        import_file(tmp_store, write(tmp_path, rows), taxonomy=taxonomy, chunk_rows=5, workers=2)
     assert tmp_store.count_reports() == 0
     assert tmp_store.list_batches().empty
