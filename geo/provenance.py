@@ -7,10 +7,13 @@ in parts, inside the same transaction) is cheaper and keeps every byte, extra co
 from __future__ import annotations
 
 import json
+import struct
 import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+
+import pyarrow as pa
 
 from geo.readers import GEOMETRY_COLUMNS, open_source
 from geo.store import Store
@@ -18,20 +21,34 @@ from geo.store import Store
 __all__ = ["compress_file", "raw_row", "restore_file", "PART_BYTES"]
 
 PART_BYTES = 8 << 20  # uncompressed bytes per part
+# A part is this tag, its uncompressed size (8 bytes, little-endian) and a Zstandard frame. Stores written
+# before it kept zlib streams (which start with 0x78), read back as they are.
+_ZSTD_TAG = b"ZST1"
+_HEADER = struct.Struct("<4sQ")
 
 
 def compress_file(path: Path | str, *, part_bytes: int = PART_BYTES) -> list[bytes]:
-    """Return the file as zlib-compressed parts (level 1: fast; zlib releases the GIL while it works)."""
+    """Return the file as compressed parts.
+
+    Zstandard level 1 (through pyarrow): three times as fast as zlib's fastest level, and smaller;
+    it releases the GIL, so a thread compresses while the import goes on.
+    """
+    codec = pa.Codec("zstd", compression_level=1)
     parts = []
     with open(path, "rb") as fh:
         while block := fh.read(part_bytes):
-            parts.append(zlib.compress(block, 1))
+            parts.append(_HEADER.pack(_ZSTD_TAG, len(block)) + codec.compress(block, asbytes=True))
     return parts
 
 
 def _decompressed(parts: list[bytes]) -> Iterator[bytes]:
+    codec = pa.Codec("zstd")
     for part in parts:
-        yield zlib.decompress(part)
+        if part[:len(_ZSTD_TAG)] == _ZSTD_TAG:
+            _, size = _HEADER.unpack_from(part)
+            yield codec.decompress(memoryview(part)[_HEADER.size:], decompressed_size=size, asbytes=True)
+        else:
+            yield zlib.decompress(part)
 
 
 def restore_file(store: Store, batch_id: int, folder: Path) -> Path | None:
