@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -26,6 +25,7 @@ from geo.formats import ColumnMapping, detect_mapping
 from geo.pipeline import ValidationJob, default_workers, validate_chunks
 from geo.provenance import compress_file
 from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
+from geo.staging import scratch_folder
 from geo.store import REPORT_FIELDS, Store
 from geo.taxonomy import Taxonomy
 from geo.territory import assign_neighbourhoods, parse_crs
@@ -373,7 +373,7 @@ def import_file(
     # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while this thread
     # reads the chunks and workers validate and stage them; nothing is written to the store yet.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-file") as pool, \
-            tempfile.TemporaryDirectory(prefix=".veille-import-", dir=store.scratch_dir) as stage_dir:
+            scratch_folder(store.scratch_dir) as stage_dir:
         kept = pool.submit(compress_file, path)
         job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory, stage_dir=stage_dir,
                             crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,

@@ -13,8 +13,12 @@ deleted with its import's scratch folder.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["StagedChunk", "StageWriter", "STAGED_REPORT_FIELDS", "STAGED_REJECT_FIELDS", "read_staged"]
+__all__ = ["StagedChunk", "StageWriter", "STAGED_REPORT_FIELDS", "STAGED_REJECT_FIELDS", "read_staged",
+           "scratch_folder", "remove_abandoned"]
+
+SCRATCH_PREFIX = ".veille-import-"
 
 STAGED_REPORT_SCHEMA = pa.schema([
     ("id", pa.string()), ("source_id", pa.string()), ("observed_at", pa.int64()), ("lat", pa.float64()),
@@ -129,3 +136,41 @@ def read_staged(chunk: StagedChunk, table: str, fields: Sequence[str], *, where:
             yield rows
     finally:
         conn.close()
+
+
+@contextmanager
+def scratch_folder(parent: str | None) -> Iterator[str]:
+    """Yield a new folder for one import's staging files, removed with its content afterwards.
+
+    Its name carries this process's id, so that folders left by a killed import are recognised and
+    removed (:func:`remove_abandoned`) by the next import in the same place.
+
+    Parameters
+    ----------
+    parent
+        Where to create it (beside the store's file, on the same disk); ``None`` for the system's.
+    """
+    remove_abandoned(parent)
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent) as folder:
+        yield folder
+
+
+def remove_abandoned(parent: str | None) -> list[Path]:
+    """Remove the scratch folders in ``parent`` whose import process no longer runs; return them."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _process_runs(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,7 +17,15 @@ from geo import schema
 from geo.errors import StoreError
 from geo.formats import detect_mapping
 from geo.pipeline import ValidationJob, validate_chunks
-from geo.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StageWriter, read_staged
+from geo.staging import (
+    SCRATCH_PREFIX,
+    STAGED_REJECT_FIELDS,
+    STAGED_REPORT_FIELDS,
+    StageWriter,
+    read_staged,
+    remove_abandoned,
+    scratch_folder,
+)
 from geo.store import BATCH_CONSTANTS, REPORT_FIELDS
 from geo.territory import install_territory
 from tests.conftest import make_territory
@@ -140,3 +151,19 @@ def test_a_worker_that_dies_fails_the_import_with_a_clear_error(tmp_path, taxono
 
     with pytest.raises(StoreError, match="processus de validation s'est arrêté"):
         list(validate_chunks(job, chunks(), workers=1))
+
+
+def test_scratch_folders_of_dead_imports_are_removed_by_the_next_one(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    abandoned = tmp_path / f"{SCRATCH_PREFIX}{finished.stdout.strip()}-x1"
+    (abandoned / "worker-1.sqlite").parent.mkdir()
+    (abandoned / "worker-1.sqlite").write_bytes(b"scratch")
+    running = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-x2"
+    running.mkdir()
+    (tmp_path / "unrelated").mkdir()
+    with scratch_folder(str(tmp_path)) as folder:
+        assert Path(folder).parent == tmp_path and Path(folder).name.startswith(f"{SCRATCH_PREFIX}{os.getpid()}-")
+        assert not abandoned.exists() and running.exists() and (tmp_path / "unrelated").exists()
+    assert not Path(folder).exists()
+    assert remove_abandoned(str(tmp_path)) == []
