@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,15 +30,51 @@ def _ranked_formats(values: pd.Series, *, sample: int = 200) -> list[str]:
     return sorted(DAYFIRST_FORMATS, key=lambda fmt: -hits[fmt])
 
 
+# Zero-padded numeric directives of :data:`DAYFIRST_FORMATS`: field of the parsed time, printed width
+_FIELDS = {"d": (pc.day, 2), "m": (pc.month, 2), "Y": (pc.year, 4), "y": (pc.year, 2), "H": (pc.hour, 2),
+           "M": (pc.minute, 2), "S": (pc.second, 2)}
+_DIRECTIVE = re.compile(r"%(.)")
+
+
+def _printed(parsed: pa.Array, fmt: str) -> pa.Array:
+    """Return ``strftime(parsed, fmt)``, built field by field when ``fmt`` allows it (several times faster).
+
+    Only formats made of the zero-padded numeric directives of :data:`_FIELDS` are built; so are only
+    years of four digits, whose ``%Y`` and ``%y`` print without a sign or padding question. Anything else
+    goes through Arrow's ``strftime``.
+    """
+    pieces = _DIRECTIVE.split(fmt)  # literal, directive, literal, directive, …, literal
+    directives = pieces[1::2]
+    if not directives or not set(directives) <= _FIELDS.keys():
+        return pc.strftime(parsed, format=fmt)
+    years = pc.year(parsed)
+    if not pc.all(pc.and_(pc.greater_equal(years, 1000), pc.less_equal(years, 9999))).as_py():
+        return pc.strftime(parsed, format=fmt)
+    parts: list[pa.Array | str] = []
+    for position, piece in enumerate(pieces):
+        if position % 2 == 0:
+            if piece:
+                parts.append(piece)
+            continue
+        field_of, width = _FIELDS[piece]
+        values = years if piece in "Yy" else field_of(parsed)
+        if piece == "y":
+            values = pc.subtract(values, pc.multiply(pc.divide(values, 100), 100))
+        parts.append(pc.utf8_lpad(pc.cast(values, pa.string()), width, padding="0"))
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "")
+
+
 def _exact_strptime(values: pd.Series, fmt: str) -> pd.Series:
     """Parse with Arrow's vectorised ``strptime``, keeping only values that print back unchanged.
 
     The round trip rejects what Arrow would bend (``31/02`` rolled over to March) and what it reads
     loosely (``1/2/2026 9:05`` without zero padding): those are left ``NaT`` for pandas' own parser.
     """
-    text = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    text = pa.array(values, type=pa.string())
     parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
-    exact = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), text), False)
+    exact = pc.fill_null(pc.equal(_printed(parsed, fmt), text), False)
     kept = pc.if_else(exact, parsed, pa.scalar(None, type=parsed.type))
     return pd.Series(kept.to_numpy(zero_copy_only=False), index=values.index).astype("datetime64[ns]")
 
