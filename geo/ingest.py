@@ -203,12 +203,21 @@ def _times(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons, *, ti
     return times
 
 
+# Code points of the two hexadecimal digits of each byte value, for printing hashes without a loop
+_HEX_PAIRS = np.array([[ord(a), ord(b)] for a, b in (f"{byte:02x}" for byte in range(256))], dtype=np.uint32)
+
+
 def _content_ids(observed: pd.Series, lat: pd.Series, lon: pd.Series, labels: pd.Series, desc: pd.Series
                  ) -> pd.Series:
+    """Return ``h:`` and the 16 hex digits of a hash of (time, position, label, description), per row."""
     key = pd.DataFrame({"t": observed.astype("int64"), "lat": lat.round(6), "lon": lon.round(6),
                         "c": labels.astype(str), "d": desc.astype(str)})
     hashes = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
-    return pd.Series([f"h:{h:016x}" for h in hashes], index=observed.index, dtype=object)
+    # the big-endian bytes of each hash, each printed as two digits, behind "h:" (as f"h:{h:016x}")
+    digits = _HEX_PAIRS[hashes.astype(">u8").view(np.uint8)].reshape(len(hashes), 16)
+    text = np.empty((len(hashes), 18), dtype=np.uint32)
+    text[:, 0], text[:, 1], text[:, 2:] = ord("h"), ord(":"), digits
+    return pd.Series(text.view("U18").ravel().astype(object), index=observed.index, dtype=object)
 
 
 def _raw_rows(frame: pd.DataFrame) -> pd.Series:
@@ -220,11 +229,32 @@ def _raw_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(lines, index=frame.index, dtype=object)
 
 
-def _optional(chunk: pd.DataFrame, column: str | None) -> pd.Series:
+def _stripped(chunk: pd.DataFrame, column: str | None, rows: pd.Series | None = None) -> pd.Series | None:
+    """Return the cells of ``column`` (of the ``rows`` mask, if given) as stripped text, ``""`` where missing."""
     if column is None:
-        return pd.Series(None, index=chunk.index, dtype=object)
-    text = chunk[column].fillna("").astype(str).str.strip()
-    return text.astype(object).where(text.ne(""), None)
+        return None
+    cells = chunk[column] if rows is None else chunk[column][rows]
+    return cells.fillna("").astype(str).str.strip()
+
+
+def _optional(text: pd.Series | None, index: pd.Index) -> pd.Series:
+    """Return stripped text cells as objects, ``None`` where empty (everywhere when there is no column).
+
+    Python strings are made once per distinct value (files repeat teams, authors and comments).
+    """
+    if text is None:
+        return pd.Series(None, index=index, dtype=object)
+    codes, uniques = pd.factorize(text)
+    values = np.asarray(uniques, dtype=object)
+    values[values == ""] = None
+    return pd.Series(values.take(codes), index=text.index, dtype=object)
+
+
+def _per_distinct(values: pd.Series, mapper: Callable[[object], object] | Mapping) -> pd.Series:
+    """Return ``values.map(mapper)``, calling ``mapper`` once per distinct value (same values, same dtype)."""
+    codes, uniques = pd.factorize(values)
+    mapped = pd.Series(uniques).map(mapper)
+    return pd.Series(mapped.array.take(codes), index=values.index)
 
 
 def prepare_rows(
@@ -258,7 +288,7 @@ def prepare_rows(
     lat, lon = _coordinates(chunk, mapping, reasons, None if mapping.lat in GEOMETRY_COLUMNS else crs)
     lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory=territory)
     observed = _times(chunk, mapping, reasons, timezone=timezone, now=now)
-    labels = chunk[mapping.category].fillna("").astype(str).str.strip()
+    labels = _stripped(chunk, mapping.category)
     categories, unknown = taxonomy.match_categories(labels, extra=category_map)
     severity, bad_severity = (taxonomy.parse_severity(chunk[mapping.severity], categories) if mapping.severity
                               else (categories.map(taxonomy.default_severities()),
@@ -278,21 +308,27 @@ def prepare_rows(
         for row, entries in reasons.grouped().items()
     ]
     ok = ~bad
-    description = _optional(chunk, mapping.description)[ok]
-    source_id = _optional(chunk, mapping.id)[ok]
+    kept = chunk.index[ok]
+    labels_ok = labels[ok]
+    description_text = _stripped(chunk, mapping.description, ok)
+    description = _optional(description_text, kept)
+    source_id = _optional(_stripped(chunk, mapping.id, ok), kept)
     observed_ok = observed[ok]
-    ids = _content_ids(observed_ok, lat[ok], lon[ok], labels[ok], description.fillna(""))
+    ids = _content_ids(observed_ok, lat[ok], lon[ok], labels_ok,
+                       description_text if description_text is not None else description.fillna(""))
     ids = ids.where(source_id.isna(), mapping.id_prefix + ":" + source_id.astype(str))
-    flags = swapped[ok].map(lambda s: '["lat_lon_swapped"]' if s else None)
+    flags = _per_distinct(swapped[ok], lambda s: '["lat_lon_swapped"]' if s else None)
+    categories_ok = categories[ok]
     stamp = int(time.time())
     valid = pd.DataFrame({
         "id": ids, "source_id": source_id, "observed_at": (observed_ok.astype("int64") // 10**9),
-        "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories[ok],
-        "category_label": labels[ok].where(labels[ok].ne(""), None).astype(object),
-        "registre": categories[ok].map(taxonomy.registres_by_category()), "severity": severity[ok].astype("int64"),
-        "status": status[ok], "description": description, "team": _optional(chunk, mapping.team)[ok],
-        "author": _optional(chunk, mapping.author)[ok], "neighbourhood": codes[ok], "flags": flags,
-        "raw": None, "created_at": stamp, "updated_at": stamp, "row_number": chunk.index[ok],
+        "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories_ok,
+        "category_label": labels_ok.where(labels_ok.ne(""), None).astype(object),
+        "registre": _per_distinct(categories_ok, taxonomy.registres_by_category()),
+        "severity": severity[ok].astype("int64"),
+        "status": status[ok], "description": description, "team": _optional(_stripped(chunk, mapping.team, ok), kept),
+        "author": _optional(_stripped(chunk, mapping.author, ok), kept), "neighbourhood": codes[ok], "flags": flags,
+        "raw": None, "created_at": stamp, "updated_at": stamp, "row_number": kept,
     })
     unknown_labels = labels[ok & unknown].replace("", "(vide)")
     return PreparedRows(valid, rejected, Counter(unknown_labels.value_counts().to_dict()), int(swapped[ok].sum()))
