@@ -168,8 +168,10 @@ class _Reasons:
             return {}
         table = pd.concat(self.entries, ignore_index=True).sort_values("row", kind="stable")
         grouped: dict[int, list[dict]] = {}
-        for entry in table.to_dict("records"):
-            grouped.setdefault(int(entry["row"]), []).append(entry)
+        # columns as lists of Python values, as ``to_dict("records")`` would give them, without a frame per row
+        for row, column, value, reason in zip(*(table[name].tolist() for name in ("row", "column", "value", "reason")),
+                                              strict=True):
+            grouped.setdefault(row, []).append({"row": row, "column": column, "value": value, "reason": reason})
         return grouped
 
 
@@ -331,7 +333,8 @@ def prepare_rows(
                 f"statut inconnu (attendu l'un de {sorted(taxonomy.statuses)})")
 
     bad = reasons.bad
-    raw = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
+    raw_rows = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
+    raw = dict(zip(raw_rows.index.tolist(), raw_rows.tolist(), strict=True))
     rejected = [
         {"row_number": row, "raw": raw[row], "reasons": json.dumps(entries, ensure_ascii=False, default=str)}
         for row, entries in reasons.grouped().items()
@@ -345,7 +348,8 @@ def prepare_rows(
     observed_ok = observed[ok]
     ids = _content_ids(observed_ok, lat[ok], lon[ok], labels_ok,
                        description_text if description_text is not None else description.fillna(""))
-    ids = ids.where(source_id.isna(), mapping.id_prefix + ":" + source_id.astype(str))
+    if source_id.notna().any():
+        ids = ids.where(source_id.isna(), mapping.id_prefix + ":" + source_id.astype(str))
     flags = _per_distinct(swapped[ok], lambda s: '["lat_lon_swapped"]' if s else None)
     categories_ok = categories[ok]
     stamp = int(time.time())
