@@ -195,21 +195,24 @@ def _coordinates(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons,
 def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.DataFrame, reasons: _Reasons, *,
            territory: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Assign neighbourhoods, detect swapped latitude/longitude, reject impossible positions."""
-    numeric = lat.notna() & lon.notna()
-    in_range = numeric & lat.between(-90, 90) & lon.between(-180, 180)
-    swapped_range = numeric & lon.between(-90, 90) & lat.between(-180, 180)
-    codes = pd.Series(None, index=lat.index, dtype=object)
+    y, x = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
+    numeric = ~np.isnan(y) & ~np.isnan(x)  # NaN compares false: the range tests need no mask
+    in_range = (y >= -90) & (y <= 90) & (x >= -180) & (x <= 180)
+    swapped_range = (x >= -90) & (x <= 90) & (y >= -180) & (y <= 180)
+    found = np.full(len(y), np.nan, dtype=object)  # as ``pd.Series(None, dtype=object)``: NaN where not assigned
     swapped = pd.Series(False, index=lat.index)
     if not territory.empty:
-        codes[in_range] = assign_neighbourhoods(lon[in_range].to_numpy(), lat[in_range].to_numpy(), territory)
-        retry = swapped_range & codes.isna()
+        found[in_range] = assign_neighbourhoods(x[in_range], y[in_range], territory)
+        retry = swapped_range & pd.isna(found)
         if retry.any():
-            alt = pd.Series(assign_neighbourhoods(lat[retry].to_numpy(), lon[retry].to_numpy(), territory),
-                            index=lat.index[retry], dtype=object)
+            alt = pd.Series(assign_neighbourhoods(y[retry], x[retry], territory), index=lat.index[retry], dtype=object)
             hit = alt.notna().reindex(lat.index, fill_value=False)
             swapped = hit
-            codes[hit] = alt[hit[hit].index]
+            found[hit.to_numpy()] = alt[hit[hit].index].to_numpy()
             lat, lon = lat.where(~hit, lon), lon.where(~hit, lat)
+    codes = pd.Series(found, index=lat.index, dtype=object)
+    numeric = pd.Series(numeric, index=lat.index)
+    in_range = pd.Series(in_range, index=lat.index)
     reasons.add(numeric & ~in_range & ~swapped & lat.abs().gt(90), mapping.lat, chunk[mapping.lat],
                 "latitude hors de [-90, 90]")
     reasons.add(numeric & ~in_range & ~swapped & lon.abs().gt(180), mapping.lon, chunk[mapping.lon],
