@@ -271,8 +271,8 @@ def _stripped(chunk: pd.DataFrame, column: str | None, rows: pd.Series | None = 
     return cells.fillna("").astype(str).str.strip()
 
 
-def _optional(text: pd.Series | None, index: pd.Index) -> pd.Series:
-    """Return stripped text cells as objects, ``None`` where empty (everywhere when there is no column).
+def _optional(text: pd.Series | None, index: pd.Index, *, empty: object = None) -> pd.Series:
+    """Return stripped text cells as objects, ``empty`` where empty (everywhere when there is no column).
 
     Python strings are made once per distinct value (files repeat teams, authors and comments).
     """
@@ -280,7 +280,7 @@ def _optional(text: pd.Series | None, index: pd.Index) -> pd.Series:
         return pd.Series(None, index=index, dtype=object)
     codes, uniques = pd.factorize(text)
     values = np.asarray(uniques, dtype=object)
-    values[values == ""] = None
+    values[values == ""] = empty
     return pd.Series(values.take(codes), index=text.index, dtype=object)
 
 
@@ -359,7 +359,7 @@ def prepare_rows(
     valid = pd.DataFrame({
         "id": ids, "source_id": source_id, "observed_at": (observed_ok.astype("int64") // 10**9),
         "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories_ok,
-        "category_label": labels_ok.where(labels_ok.ne(""), None).astype(object),
+        "category_label": _optional(labels_ok, kept, empty=np.nan),  # as ``where(…, None)`` on text: NaN
         "registre": _per_distinct(categories_ok, taxonomy.registres_by_category()),
         "severity": severity[ok].astype("int64"),
         "status": status[ok], "description": description, "team": _optional(_stripped(chunk, mapping.team, ok), kept),

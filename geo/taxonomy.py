@@ -43,6 +43,24 @@ def _map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series
     return _spread(pd.Series([func(value) for value in uniques]), codes, values.index)
 
 
+def _lookup_distinct(values: pd.Series, func: Callable[[str], object], default: str
+                     ) -> tuple[pd.Series, pd.Series]:
+    """Look each distinct value up once.
+
+    Returns
+    -------
+    found, missing
+        ``func(value)`` per row as objects, ``default`` where it gives nothing; where it gave nothing.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    found = [func(value) for value in uniques]
+    missing = np.array([pd.isna(value) for value in found], dtype=bool)
+    filled = np.array([default if absent else value for value, absent in zip(found, missing, strict=True)],
+                      dtype=object)
+    return (pd.Series(filled.take(codes), index=values.index, dtype=object),
+            pd.Series(missing.take(codes), index=values.index))
+
+
 def _spread(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """Return the value of ``distinct`` at each code (as given by ``pd.factorize``), on ``index``."""
     return pd.Series(distinct.array.take(codes), index=index)
@@ -110,9 +128,7 @@ class Taxonomy:
                 )
             lookup[normalize_label(label)] = code
         text = labels.fillna("").astype(str)
-        codes = _map_distinct(text, lambda v: lookup.get(normalize_label(v)))
-        unknown = codes.isna()
-        return codes.fillna(UNKNOWN_CATEGORY).astype(object), unknown
+        return _lookup_distinct(text, lambda v: lookup.get(normalize_label(v)), UNKNOWN_CATEGORY)
 
     def parse_severity(self, values: pd.Series, categories: pd.Series) -> tuple[pd.Series, pd.Series]:
         """Return severities 1..3 (category default where empty) and a mask of invalid values."""
@@ -136,8 +152,7 @@ class Taxonomy:
         lookup.update({normalize_label(label): code for code, label in self.statuses.items()})
         lookup.update(_EXTERNAL_STATUS)
         text = values.fillna("").astype(str).str.strip()
-        parsed = _map_distinct(text, lambda v: lookup.get(normalize_label(v)) if v else "nouveau")
-        return parsed.fillna("nouveau").astype(object), parsed.isna()
+        return _lookup_distinct(text, lambda v: lookup.get(normalize_label(v)) if v else "nouveau", "nouveau")
 
 
 def load_taxonomy(path: Path | str) -> Taxonomy:
