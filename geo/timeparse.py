@@ -35,6 +35,8 @@ def _ranked_formats(values: pd.Series, *, sample: int = _SAMPLE) -> list[str]:
 _FIELDS = {"d": (pc.day, 2), "m": (pc.month, 2), "Y": (pc.year, 4), "y": (pc.year, 2), "H": (pc.hour, 2),
            "M": (pc.minute, 2), "S": (pc.second, 2)}
 _DIRECTIVE = re.compile(r"%(.)")
+# Every number of 2 and 4 digits, zero-padded: printing a field is a ``take`` from these
+_PADDED = {width: pa.array([f"{number:0{width}d}" for number in range(10**width)]) for width in (2, 4)}
 
 
 def _printed(parsed: pa.Array, fmt: str) -> pa.Array:
@@ -61,7 +63,7 @@ def _printed(parsed: pa.Array, fmt: str) -> pa.Array:
         values = years if piece in "Yy" else field_of(parsed)
         if piece == "y":
             values = pc.subtract(values, pc.multiply(pc.divide(values, 100), 100))
-        parts.append(pc.utf8_lpad(pc.cast(values, pa.string()), width, padding="0"))
+        parts.append(pc.take(_PADDED[width], values))
     if len(parts) == 1:
         return parts[0]
     return pc.binary_join_element_wise(*parts, "")
