@@ -39,6 +39,8 @@ __all__ = ["ImportOptions", "ImportSummary", "PreparedRows", "import_file", "pre
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
 FUTURE_TOLERANCE = pd.Timedelta(minutes=10)
 ProgressCallback = Callable[[int, int], None]
+# What ``json.dumps(…, ensure_ascii=False, default=str)`` does, without building an encoder per quarantined row
+_REASONS_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,7 @@ def prepare_rows(
     raw_rows = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
     raw = dict(zip(raw_rows.index.tolist(), raw_rows.tolist(), strict=True))
     rejected = [
-        {"row_number": row, "raw": raw[row], "reasons": json.dumps(entries, ensure_ascii=False, default=str)}
+        {"row_number": row, "raw": raw[row], "reasons": _REASONS_JSON.encode(entries)}
         for row, entries in reasons.grouped().items()
     ]
     ok = ~bad
