@@ -280,7 +280,7 @@ def _optional(text: pd.Series | None, index: pd.Index, *, empty: object = None) 
     """
     if text is None:
         return pd.Series(None, index=index, dtype=object)
-    codes, uniques = pd.factorize(text)
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
     values = np.asarray(uniques, dtype=object)
     values[values == ""] = empty
     return pd.Series(values.take(codes), index=text.index, dtype=object)
@@ -288,7 +288,7 @@ def _optional(text: pd.Series | None, index: pd.Index, *, empty: object = None) 
 
 def _per_distinct(values: pd.Series, mapper: Callable[[object], object] | Mapping) -> pd.Series:
     """Return ``values.map(mapper)``, calling ``mapper`` once per distinct value (same values, same dtype)."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
     mapped = pd.Series(uniques).map(mapper)
     return pd.Series(mapped.array.take(codes), index=values.index)
 
@@ -344,7 +344,7 @@ def prepare_rows(
         {"row_number": row, "raw": raw[row], "reasons": _REASONS_JSON.encode(entries)}
         for row, entries in reasons.grouped().items()
     ]
-    ok = ~bad
+    ok = ~bad.to_numpy(dtype=bool)  # a numpy mask: selections below need no index alignment
     kept = chunk.index[ok]
     labels_ok = labels[ok]
     description_text = _stripped(chunk, mapping.description, ok)
@@ -368,7 +368,7 @@ def prepare_rows(
         "author": _optional(_stripped(chunk, mapping.author, ok), kept), "neighbourhood": codes[ok], "flags": flags,
         "raw": None, "created_at": stamp, "updated_at": stamp, "row_number": kept,
     })
-    unknown_labels = labels[ok & unknown].replace("", "(vide)")
+    unknown_labels = labels[ok & unknown.to_numpy(dtype=bool)].replace("", "(vide)")
     return PreparedRows(valid, rejected, Counter(unknown_labels.value_counts().to_dict()), int(swapped[ok].sum()))
 
 
