@@ -265,7 +265,7 @@ def _raw_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(lines, index=frame.index, dtype=object)
 
 
-def _stripped(chunk: pd.DataFrame, column: str | None, rows: pd.Series | None = None) -> pd.Series | None:
+def _stripped(chunk: pd.DataFrame, column: str | None, rows: np.ndarray | None = None) -> pd.Series | None:
     """Return the cells of ``column`` (of the ``rows`` mask, if given) as stripped text, ``""`` where missing."""
     if column is None:
         return None
