@@ -18,6 +18,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyproj
 
 from geo.errors import InputError
@@ -37,6 +39,8 @@ __all__ = ["ImportOptions", "ImportSummary", "PreparedRows", "import_file", "pre
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
 FUTURE_TOLERANCE = pd.Timedelta(minutes=10)
 ProgressCallback = Callable[[int, int], None]
+# What ``json.dumps(…, ensure_ascii=False, default=str)`` does, without building an encoder per quarantined row
+_REASONS_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,38 @@ class PreparedRows:
     swapped: int
 
 
+# Plain decimals ("-47.334518"), read by Arrow; of at most 15 digits, so that every parser gives the same,
+# correctly rounded, double
+_PLAIN_DECIMAL = r"^-?[0-9]+\.[0-9]+$"
+_PLAIN_DIGITS = 15
+
+
 def _numbers(text: pd.Series) -> pd.Series:
+    """Read numbers written with a decimal point or comma (``47,33``); ``NaN`` where unreadable.
+
+    Plain decimals are cast by Arrow; the other cells (integers, exponents, errors…) go through
+    ``pd.to_numeric``, which gives the same doubles for plain decimals, only slower.
+    """
     cleaned = text.fillna("").astype(str).str.strip().str.replace("\u00a0", "", regex=False)
-    comma_decimal = cleaned.str.contains(",", regex=False) & ~cleaned.str.contains(".", regex=False)
-    cleaned = cleaned.where(~comma_decimal, cleaned.str.replace(",", ".", regex=False))
-    return pd.to_numeric(cleaned.where(cleaned.ne("")), errors="coerce")
+    cells = pa.array(cleaned)
+    comma_decimal = pc.and_not(pc.match_substring(cells, ","), pc.match_substring(cells, "."))
+    cells = pc.if_else(comma_decimal, pc.replace_substring(cells, ",", "."), cells)
+    cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, type=cells.type), cells)
+    longest = pc.add(pc.cast(pc.starts_with(cells, "-"), pa.int32()), _PLAIN_DIGITS + 1)
+    plain = pc.and_(pc.match_substring_regex(cells, _PLAIN_DECIMAL), pc.less_equal(pc.binary_length(cells), longest))
+    plain = pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
+    if not plain.any():
+        return pd.to_numeric(pd.Series(cells.to_numpy(zero_copy_only=False), index=text.index), errors="coerce")
+    values = np.full(len(text), np.nan)
+    values[plain] = pc.cast(cells.filter(plain), pa.float64()).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        # a plain decimal makes ``pd.to_numeric`` return doubles: the other cells must read as doubles too
+        others = pd.to_numeric(cells.filter(~plain).to_numpy(zero_copy_only=False), errors="coerce")
+        if others.dtype != np.float64:
+            return pd.to_numeric(pd.Series(cells.to_numpy(zero_copy_only=False), index=text.index),
+                                 errors="coerce")
+        values[~plain] = others
+    return pd.Series(values, index=text.index)
 
 
 class _Reasons:
@@ -139,8 +170,10 @@ class _Reasons:
             return {}
         table = pd.concat(self.entries, ignore_index=True).sort_values("row", kind="stable")
         grouped: dict[int, list[dict]] = {}
-        for entry in table.to_dict("records"):
-            grouped.setdefault(int(entry["row"]), []).append(entry)
+        # columns as lists of Python values, as ``to_dict("records")`` would give them, without a frame per row
+        for row, column, value, reason in zip(*(table[name].tolist() for name in ("row", "column", "value", "reason")),
+                                              strict=True):
+            grouped.setdefault(row, []).append({"row": row, "column": column, "value": value, "reason": reason})
         return grouped
 
 
@@ -164,21 +197,24 @@ def _coordinates(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons,
 def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.DataFrame, reasons: _Reasons, *,
            territory: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Assign neighbourhoods, detect swapped latitude/longitude, reject impossible positions."""
-    numeric = lat.notna() & lon.notna()
-    in_range = numeric & lat.between(-90, 90) & lon.between(-180, 180)
-    swapped_range = numeric & lon.between(-90, 90) & lat.between(-180, 180)
-    codes = pd.Series(None, index=lat.index, dtype=object)
+    y, x = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
+    numeric = ~np.isnan(y) & ~np.isnan(x)  # NaN compares false: the range tests need no mask
+    in_range = (y >= -90) & (y <= 90) & (x >= -180) & (x <= 180)
+    swapped_range = (x >= -90) & (x <= 90) & (y >= -180) & (y <= 180)
+    found = np.full(len(y), np.nan, dtype=object)  # as ``pd.Series(None, dtype=object)``: NaN where not assigned
     swapped = pd.Series(False, index=lat.index)
     if not territory.empty:
-        codes[in_range] = assign_neighbourhoods(lon[in_range].to_numpy(), lat[in_range].to_numpy(), territory)
-        retry = swapped_range & codes.isna()
+        found[in_range] = assign_neighbourhoods(x[in_range], y[in_range], territory)
+        retry = swapped_range & pd.isna(found)
         if retry.any():
-            alt = pd.Series(assign_neighbourhoods(lat[retry].to_numpy(), lon[retry].to_numpy(), territory),
-                            index=lat.index[retry], dtype=object)
+            alt = pd.Series(assign_neighbourhoods(y[retry], x[retry], territory), index=lat.index[retry], dtype=object)
             hit = alt.notna().reindex(lat.index, fill_value=False)
             swapped = hit
-            codes[hit] = alt[hit[hit].index]
+            found[hit.to_numpy()] = alt[hit[hit].index].to_numpy()
             lat, lon = lat.where(~hit, lon), lon.where(~hit, lat)
+    codes = pd.Series(found, index=lat.index, dtype=object)
+    numeric = pd.Series(numeric, index=lat.index)
+    in_range = pd.Series(in_range, index=lat.index)
     reasons.add(numeric & ~in_range & ~swapped & lat.abs().gt(90), mapping.lat, chunk[mapping.lat],
                 "latitude hors de [-90, 90]")
     reasons.add(numeric & ~in_range & ~swapped & lon.abs().gt(180), mapping.lon, chunk[mapping.lon],
@@ -203,12 +239,21 @@ def _times(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons, *, ti
     return times
 
 
+# Code points of the two hexadecimal digits of each byte value, for printing hashes without a loop
+_HEX_PAIRS = np.array([[ord(a), ord(b)] for a, b in (f"{byte:02x}" for byte in range(256))], dtype=np.uint32)
+
+
 def _content_ids(observed: pd.Series, lat: pd.Series, lon: pd.Series, labels: pd.Series, desc: pd.Series
                  ) -> pd.Series:
+    """Return ``h:`` and the 16 hex digits of a hash of (time, position, label, description), per row."""
     key = pd.DataFrame({"t": observed.astype("int64"), "lat": lat.round(6), "lon": lon.round(6),
                         "c": labels.astype(str), "d": desc.astype(str)})
     hashes = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
-    return pd.Series([f"h:{h:016x}" for h in hashes], index=observed.index, dtype=object)
+    # the big-endian bytes of each hash, each printed as two digits, behind "h:" (as f"h:{h:016x}")
+    digits = _HEX_PAIRS[hashes.astype(">u8").view(np.uint8)].reshape(len(hashes), 16)
+    text = np.empty((len(hashes), 18), dtype=np.uint32)
+    text[:, 0], text[:, 1], text[:, 2:] = ord("h"), ord(":"), digits
+    return pd.Series(text.view("U18").ravel().astype(object), index=observed.index, dtype=object)
 
 
 def _raw_rows(frame: pd.DataFrame) -> pd.Series:
@@ -220,11 +265,32 @@ def _raw_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(lines, index=frame.index, dtype=object)
 
 
-def _optional(chunk: pd.DataFrame, column: str | None) -> pd.Series:
+def _stripped(chunk: pd.DataFrame, column: str | None, rows: np.ndarray | None = None) -> pd.Series | None:
+    """Return the cells of ``column`` (of the ``rows`` mask, if given) as stripped text, ``""`` where missing."""
     if column is None:
-        return pd.Series(None, index=chunk.index, dtype=object)
-    text = chunk[column].fillna("").astype(str).str.strip()
-    return text.astype(object).where(text.ne(""), None)
+        return None
+    cells = chunk[column] if rows is None else chunk[column][rows]
+    return cells.fillna("").astype(str).str.strip()
+
+
+def _optional(text: pd.Series | None, index: pd.Index, *, empty: object = None) -> pd.Series:
+    """Return stripped text cells as objects, ``empty`` where empty (everywhere when there is no column).
+
+    Python strings are made once per distinct value (files repeat teams, authors and comments).
+    """
+    if text is None:
+        return pd.Series(None, index=index, dtype=object)
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    values = np.asarray(uniques, dtype=object)
+    values[values == ""] = empty
+    return pd.Series(values.take(codes), index=text.index, dtype=object)
+
+
+def _per_distinct(values: pd.Series, mapper: Callable[[object], object] | Mapping) -> pd.Series:
+    """Return ``values.map(mapper)``, calling ``mapper`` once per distinct value (same values, same dtype)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = pd.Series(uniques).map(mapper)
+    return pd.Series(mapped.array.take(codes), index=values.index)
 
 
 def prepare_rows(
@@ -258,7 +324,7 @@ def prepare_rows(
     lat, lon = _coordinates(chunk, mapping, reasons, None if mapping.lat in GEOMETRY_COLUMNS else crs)
     lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory=territory)
     observed = _times(chunk, mapping, reasons, timezone=timezone, now=now)
-    labels = chunk[mapping.category].fillna("").astype(str).str.strip()
+    labels = _stripped(chunk, mapping.category)
     categories, unknown = taxonomy.match_categories(labels, extra=category_map)
     severity, bad_severity = (taxonomy.parse_severity(chunk[mapping.severity], categories) if mapping.severity
                               else (categories.map(taxonomy.default_severities()),
@@ -272,29 +338,37 @@ def prepare_rows(
                 f"statut inconnu (attendu l'un de {sorted(taxonomy.statuses)})")
 
     bad = reasons.bad
-    raw = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
+    raw_rows = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
+    raw = dict(zip(raw_rows.index.tolist(), raw_rows.tolist(), strict=True))
     rejected = [
-        {"row_number": row, "raw": raw[row], "reasons": json.dumps(entries, ensure_ascii=False, default=str)}
+        {"row_number": row, "raw": raw[row], "reasons": _REASONS_JSON.encode(entries)}
         for row, entries in reasons.grouped().items()
     ]
-    ok = ~bad
-    description = _optional(chunk, mapping.description)[ok]
-    source_id = _optional(chunk, mapping.id)[ok]
+    ok = ~bad.to_numpy(dtype=bool)  # a numpy mask: selections below need no index alignment
+    kept = chunk.index[ok]
+    labels_ok = labels[ok]
+    description_text = _stripped(chunk, mapping.description, ok)
+    description = _optional(description_text, kept)
+    source_id = _optional(_stripped(chunk, mapping.id, ok), kept)
     observed_ok = observed[ok]
-    ids = _content_ids(observed_ok, lat[ok], lon[ok], labels[ok], description.fillna(""))
-    ids = ids.where(source_id.isna(), mapping.id_prefix + ":" + source_id.astype(str))
-    flags = swapped[ok].map(lambda s: '["lat_lon_swapped"]' if s else None)
+    ids = _content_ids(observed_ok, lat[ok], lon[ok], labels_ok,
+                       description_text if description_text is not None else description.fillna(""))
+    if source_id.notna().any():
+        ids = ids.where(source_id.isna(), mapping.id_prefix + ":" + source_id.astype(str))
+    flags = _per_distinct(swapped[ok], lambda s: '["lat_lon_swapped"]' if s else None)
+    categories_ok = categories[ok]
     stamp = int(time.time())
     valid = pd.DataFrame({
         "id": ids, "source_id": source_id, "observed_at": (observed_ok.astype("int64") // 10**9),
-        "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories[ok],
-        "category_label": labels[ok].where(labels[ok].ne(""), None).astype(object),
-        "registre": categories[ok].map(taxonomy.registres_by_category()), "severity": severity[ok].astype("int64"),
-        "status": status[ok], "description": description, "team": _optional(chunk, mapping.team)[ok],
-        "author": _optional(chunk, mapping.author)[ok], "neighbourhood": codes[ok], "flags": flags,
-        "raw": None, "created_at": stamp, "updated_at": stamp, "row_number": chunk.index[ok],
+        "lat": lat[ok].astype(float), "lon": lon[ok].astype(float), "category": categories_ok,
+        "category_label": _optional(labels_ok, kept, empty=np.nan),  # as ``where(…, None)`` on text: NaN
+        "registre": _per_distinct(categories_ok, taxonomy.registres_by_category()),
+        "severity": severity[ok].astype("int64"),
+        "status": status[ok], "description": description, "team": _optional(_stripped(chunk, mapping.team, ok), kept),
+        "author": _optional(_stripped(chunk, mapping.author, ok), kept), "neighbourhood": codes[ok], "flags": flags,
+        "raw": None, "created_at": stamp, "updated_at": stamp, "row_number": kept,
     })
-    unknown_labels = labels[ok & unknown].replace("", "(vide)")
+    unknown_labels = labels[ok & unknown.to_numpy(dtype=bool)].replace("", "(vide)")
     return PreparedRows(valid, rejected, Counter(unknown_labels.value_counts().to_dict()), int(swapped[ok].sum()))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
@@ -38,8 +39,31 @@ def normalize_label(text: str) -> str:
 
 def _map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     """Apply ``func`` once per distinct value (files repeat a few labels over many rows)."""
-    table = {value: func(value) for value in values.unique()}
-    return values.map(table)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return _spread(pd.Series([func(value) for value in uniques]), codes, values.index)
+
+
+def _lookup_distinct(values: pd.Series, func: Callable[[str], object], default: str
+                     ) -> tuple[pd.Series, pd.Series]:
+    """Look each distinct value up once.
+
+    Returns
+    -------
+    found, missing
+        ``func(value)`` per row as objects, ``default`` where it gives nothing; where it gave nothing.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    found = [func(value) for value in uniques]
+    missing = np.array([pd.isna(value) for value in found], dtype=bool)
+    filled = np.array([default if absent else value for value, absent in zip(found, missing, strict=True)],
+                      dtype=object)
+    return (pd.Series(filled.take(codes), index=values.index, dtype=object),
+            pd.Series(missing.take(codes), index=values.index))
+
+
+def _spread(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Return the value of ``distinct`` at each code (as given by ``pd.factorize``), on ``index``."""
+    return pd.Series(distinct.array.take(codes), index=index)
 
 
 @dataclass(frozen=True)
@@ -104,19 +128,20 @@ class Taxonomy:
                 )
             lookup[normalize_label(label)] = code
         text = labels.fillna("").astype(str)
-        codes = _map_distinct(text, lambda v: lookup.get(normalize_label(v)))
-        unknown = codes.isna()
-        return codes.fillna(UNKNOWN_CATEGORY).astype(object), unknown
+        return _lookup_distinct(text, lambda v: lookup.get(normalize_label(v)), UNKNOWN_CATEGORY)
 
     def parse_severity(self, values: pd.Series, categories: pd.Series) -> tuple[pd.Series, pd.Series]:
         """Return severities 1..3 (category default where empty) and a mask of invalid values."""
         text = values.fillna("").astype(str).str.strip()
-        words = _map_distinct(text, lambda v: _SEVERITY_WORDS.get(normalize_label(v))).astype("float64")
-        numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+        # each distinct cell is read once: a file repeats a few values over many rows
+        codes, uniques = pd.factorize(text, use_na_sentinel=False)
+        distinct = pd.Series(uniques)
+        words = pd.Series([_SEVERITY_WORDS.get(normalize_label(v)) for v in uniques], dtype="float64")
+        numbers = pd.to_numeric(distinct.str.replace(",", ".", regex=False), errors="coerce")
         numbers = numbers.where(numbers.isin([1, 2, 3]))
-        parsed = numbers.fillna(words)
-        defaults = categories.map(self.default_severities()).astype("float64")
-        empty = text.eq("")
+        parsed = _spread(numbers.fillna(words), codes, text.index)
+        defaults = _map_distinct(categories, self.default_severities().get).astype("float64")
+        empty = _spread(distinct.eq(""), codes, text.index)
         invalid = parsed.isna() & ~empty
         result = parsed.where(~empty, defaults).fillna(defaults).astype("int64")
         return result, invalid
@@ -127,8 +152,7 @@ class Taxonomy:
         lookup.update({normalize_label(label): code for code, label in self.statuses.items()})
         lookup.update(_EXTERNAL_STATUS)
         text = values.fillna("").astype(str).str.strip()
-        parsed = _map_distinct(text, lambda v: lookup.get(normalize_label(v)) if v else "nouveau")
-        return parsed.fillna("nouveau").astype(object), parsed.isna()
+        return _lookup_distinct(text, lambda v: lookup.get(normalize_label(v)) if v else "nouveau", "nouveau")
 
 
 def load_taxonomy(path: Path | str) -> Taxonomy:
