@@ -69,6 +69,21 @@ def _printed(parsed: pa.Array, fmt: str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
+# Times outside pandas' nanosecond range (years 1678-2261) are clipped to just inside it: they are then
+# rejected as before 2000 or in the future, like any other, instead of failing the whole import.
+_EARLIEST_NS = np.datetime64("1678-01-01T00:00:00", "s")
+_LATEST_NS = np.datetime64("2262-01-01T00:00:00", "s")
+
+
+def _as_ns(values: np.ndarray | pd.Series | pd.Index) -> np.ndarray:
+    """Return naive ``datetime64`` values of any unit as ``datetime64[ns]``, clipped into its range."""
+    array = np.asarray(values)
+    if array.dtype == np.dtype("datetime64[ns]"):
+        return array
+    clipped = np.clip(array, _EARLIEST_NS.astype(array.dtype), _LATEST_NS.astype(array.dtype))
+    return clipped.astype("datetime64[ns]")
+
+
 def _exact_strptime(values: pd.Series, fmt: str) -> np.ndarray:
     """Parse with Arrow's vectorised ``strptime``, keeping only values that print back unchanged.
 
@@ -84,7 +99,7 @@ def _exact_strptime(values: pd.Series, fmt: str) -> np.ndarray:
     parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
     exact = pc.fill_null(pc.equal(_printed(parsed, fmt), text), False)
     kept = pc.if_else(exact, parsed, pa.scalar(None, type=parsed.type))
-    return pd.Series(kept.to_numpy(zero_copy_only=False)).astype("datetime64[ns]").to_numpy()
+    return _as_ns(kept.to_numpy(zero_copy_only=False))
 
 
 def _localize(naive: pd.Series, timezone: str, *, utc: bool) -> pd.Series:
@@ -123,9 +138,11 @@ def parse_times(
     if fmt:
         parsed = pd.to_datetime(text.where(filled), format=fmt, errors="coerce")
         if getattr(parsed.dt, "tz", None) is not None:
-            return parsed.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+            utc = _as_ns(parsed.dt.tz_convert("UTC").dt.tz_localize(None))
+            return pd.Series(utc, index=text.index).dt.tz_localize("UTC")
         ok = parsed.notna()
-        result[ok] = _localize(parsed[ok], timezone, utc=naive_is_utc).astype("datetime64[ns, UTC]")
+        naive = pd.Series(_as_ns(parsed[ok]), index=parsed.index[ok])
+        result[ok] = _localize(naive, timezone, utc=naive_is_utc).astype("datetime64[ns, UTC]")
         return result
     # masks are numpy arrays and values are assigned by position: ``text`` keeps its order throughout
     filled = filled.to_numpy(dtype=bool)
@@ -137,13 +154,13 @@ def parse_times(
     instants = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")  # UTC
     if with_offset.any():
         parsed = pd.to_datetime(text[with_offset], format="ISO8601", errors="coerce", utc=True)
-        instants[with_offset] = parsed.astype("datetime64[ns, UTC]").dt.tz_localize(None).to_numpy()
+        instants[with_offset] = _as_ns(parsed.dt.tz_localize(None))
     iso = iso_like & ~with_offset  # ``^\d{4}-`` implies an ISO-looking value
     if iso.any():
         iso[iso] = text[iso].str.match(r"^\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
     naive = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     if iso.any():
-        naive[iso] = pd.to_datetime(text[iso], format="ISO8601", errors="coerce").astype("datetime64[ns]").to_numpy()
+        naive[iso] = _as_ns(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"))
     unread = filled & ~with_offset & np.isnat(naive)
     for rank, candidate in enumerate(_ranked_formats(text.iloc[np.flatnonzero(unread)[:_SAMPLE]])):
         todo = filled & ~with_offset & np.isnat(naive)
@@ -154,7 +171,7 @@ def parse_times(
             todo = filled & ~with_offset & np.isnat(naive)
             if not todo.any():
                 break
-        naive[todo] = pd.to_datetime(text[todo], format=candidate, errors="coerce").astype("datetime64[ns]").to_numpy()
+        naive[todo] = _as_ns(pd.to_datetime(text[todo], format=candidate, errors="coerce"))
     ok = ~np.isnat(naive)
     if ok.any():
         local = _localize(pd.Series(naive[ok], index=text.index[ok]), timezone, utc=naive_is_utc)

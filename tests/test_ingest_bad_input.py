@@ -131,12 +131,25 @@ def test_thousands_separator_is_not_a_decimal(tmp_store, taxonomy, tmp_path):
     ("25/12/2026 10:00", "date dans le futur"),
     ("2027-01-01T00:00:00Z", "date dans le futur"),
     ("12/03/1999", "date antérieure à 2000"),
+    # beyond what a nanosecond time holds (years 1678-2261): still one quarantined row, not a failed import
+    ("31/12/2999 10:00", "date dans le futur"),
+    ("2999-12-31T10:00:00+01:00", "date dans le futur"),
+    ("01/01/1500", "date antérieure à 2000"),
+    ("0001-01-01", "date antérieure à 2000"),
 ])
 def test_bad_dates_are_quarantined(tmp_store, taxonomy, tmp_path, value, reason):
     path = write_csv(tmp_path, [f"{value};tags;{N_LAT};{N_LON};x"])
     summary = import_file(tmp_store, path, taxonomy=taxonomy, now=pd.Timestamp("2026-11-01T00:00:00Z"))
     assert (summary.stored, summary.quarantined) == (0, 1)
     assert quarantine_reasons(tmp_store) == {2: [("date", value, reason)]}
+
+
+def test_dates_out_of_range_with_an_explicit_format_are_quarantined(tmp_store, taxonomy, tmp_path):
+    path = write_csv(tmp_path, [f"31/12/2999 10:00;tags;{N_LAT};{N_LON};x", f"02/03/2026 10:00;tags;{N_LAT};{N_LON};y"])
+    summary = import_file(tmp_store, path, taxonomy=taxonomy, options=ImportOptions(time_format="%d/%m/%Y %H:%M"),
+                          now=NOW)
+    assert (summary.stored, summary.quarantined) == (1, 1)
+    assert quarantine_reasons(tmp_store) == {2: [("date", "31/12/2999 10:00", "date dans le futur")]}
 
 
 def test_a_date_within_ten_minutes_of_now_is_not_future(tmp_store, taxonomy, tmp_path):
