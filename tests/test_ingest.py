@@ -319,6 +319,20 @@ def test_progress_is_reported_per_chunk(tmp_store, taxonomy, tmp_path):
     assert calls == [3, 6, 8]
 
 
+def test_the_store_takes_other_writes_while_a_file_is_being_validated(tmp_store, taxonomy, tmp_path):
+    other = Store(tmp_store.url)  # another writer, e.g. a field report from the Saisie page
+
+    def write_meanwhile(done, total):
+        if done == 3:
+            with other.transaction() as conn:  # waits on no lock: the import holds none yet
+                other.begin_batch(conn, source_name="saisie", content_hash="s", source_format="form")
+
+    summary = import_file(tmp_store, write_csv(tmp_path, mixed_lines()), taxonomy=taxonomy, now=NOW, chunk_rows=3,
+                          on_progress=write_meanwhile)
+    assert summary.stored > 0
+    assert tmp_store.list_batches()["source_name"].tolist() == ["signalements.csv", "saisie"]  # newest first
+
+
 def test_a_batch_that_fails_half_way_leaves_the_store_unchanged(tmp_store, taxonomy, tmp_path, monkeypatch):
     import_file(tmp_store, FIXTURES / "odk_veille.csv", taxonomy=taxonomy, now=NOW)
     before = {t.name: table_count(tmp_store, t) for t in (schema.reports, schema.batches, schema.quarantine)}
