@@ -228,7 +228,7 @@ _STEP_TARGETS = [
     ("geo.taxonomy:Taxonomy.match_categories", "  Taxonomy.match_categories"),
     ("geo.taxonomy:Taxonomy.parse_severity", "  Taxonomy.parse_severity"),
     ("geo.taxonomy:Taxonomy.parse_status", "  Taxonomy.parse_status"),
-    ("geo.ingest:_raw_rows", "  _raw_rows (row -> JSON text)"),
+    ("geo.ingest:raw_rows_json", "  raw_rows_json (row -> JSON text)"),
     ("geo.ingest:_Reasons.grouped", "  _Reasons.grouped (quarantine reasons)"),
     ("geo.ingest:_content_ids", "  _content_ids (hash ids)"),
     ("geo.ingest:_optional", "  _optional (text columns)"),

@@ -24,9 +24,10 @@ import pyproj
 
 from geo.errors import InputError
 from geo.formats import ColumnMapping, detect_mapping
+from geo.identity import REUSED_IN_FILE, reused_in_chunk
 from geo.pipeline import ValidationJob, default_workers, validate_chunks
-from geo.provenance import compress_file
-from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
+from geo.provenance import compress_file, raw_rows_by_number
+from geo.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source, raw_rows_json
 from geo.staging import scratch_folder
 from geo.store import REPORT_FIELDS, Store
 from geo.taxonomy import Taxonomy
@@ -256,15 +257,6 @@ def _content_ids(observed: pd.Series, lat: pd.Series, lon: pd.Series, labels: pd
     return pd.Series(text.view("U18").ravel().astype(object), index=observed.index, dtype=object)
 
 
-def _raw_rows(frame: pd.DataFrame) -> pd.Series:
-    """Return each row as a JSON object of its text cells (one string per row)."""
-    if frame.empty:
-        return pd.Series([], index=frame.index, dtype=object)
-    # JSON lines are separated by "\n" alone: cells may hold U+2028 or U+0085, which ``splitlines`` would split on
-    lines = frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
-    return pd.Series(lines, index=frame.index, dtype=object)
-
-
 def _stripped(chunk: pd.DataFrame, column: str | None, rows: np.ndarray | None = None) -> pd.Series | None:
     """Return the cells of ``column`` (of the ``rows`` mask, if given) as stripped text, ``""`` where missing."""
     if column is None:
@@ -336,9 +328,14 @@ def prepare_rows(
                                 pd.Series(False, index=chunk.index)))
     reasons.add(bad_status, mapping.status, chunk[mapping.status] if mapping.status else None,
                 f"statut inconnu (attendu l'un de {sorted(taxonomy.statuses)})")
+    if mapping.id:
+        ids_text = _stripped(chunk, mapping.id)
+        candidates = ~reasons.bad.to_numpy(dtype=bool) & ids_text.ne("").to_numpy(dtype=bool)
+        reused = reused_in_chunk(ids_text, observed, lat, lon, candidates)
+        reasons.add(pd.Series(reused, index=chunk.index), mapping.id, chunk[mapping.id], REUSED_IN_FILE)
 
     bad = reasons.bad
-    raw_rows = _raw_rows(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
+    raw_rows = raw_rows_json(chunk.loc[bad, source_columns])  # kept rows are read back from the kept file
     raw = dict(zip(raw_rows.index.tolist(), raw_rows.tolist(), strict=True))
     rejected = [
         {"row_number": row, "raw": raw[row], "reasons": _REASONS_JSON.encode(entries)}
@@ -449,6 +446,7 @@ def import_file(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-file") as pool, \
             scratch_folder(store.scratch_dir) as stage_dir:
         kept = pool.submit(compress_file, path)
+        job_encoding = source.details.get("encoding", options.encoding)
         job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory, stage_dir=stage_dir,
                             crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
                             now=now)
@@ -467,11 +465,23 @@ def import_file(
                                                  source_format=source.format, options=provenance,
                                                  imported_by=imported_by)
             stamp = int(time.time())
+            reused = []
             for chunk in staged:
-                inside, outside = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp)
-                summary.stored += inside + outside
-                summary.outside_territory += outside
-                summary.duplicates += chunk.reports - inside - outside
+                loaded = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp)
+                summary.stored += loaded.inside + loaded.outside
+                summary.outside_territory += loaded.outside
+                summary.duplicates += chunk.reports - loaded.inside - loaded.outside - len(loaded.reused)
+                reused.extend(loaded.reused)
+            if reused:
+                raw = raw_rows_by_number(path, [r.row_number for r in reused], encoding=job_encoding,
+                                         sep=source.details.get("separator", options.sep), crs=options.crs)
+                store.insert_quarantine(conn, [r.quarantine_entry(batch_id=summary.batch_id, column=mapping.id,
+                                                                  raw=raw.get(r.row_number, "{}")) for r in reused])
+                summary.quarantined += len(reused)
+                summary.warnings.append(
+                    f"{len(reused)} ligne(s) reprennent l'identifiant d'un autre signalement, à une autre date ou "
+                    "position : mises en quarantaine. Deux numérotations ? Importez avec --source NOM."
+                )
             store.insert_source_parts(conn, summary.batch_id, parts)
             store.finish_batch(conn, summary.batch_id, summary.counts())
     if summary.read == 0:

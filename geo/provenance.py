@@ -10,15 +10,15 @@ import json
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
-from geo.readers import GEOMETRY_COLUMNS, open_source
+from geo.readers import GEOMETRY_COLUMNS, open_source, raw_rows_json
 from geo.store import Store
 
-__all__ = ["compress_file", "raw_row", "restore_file", "PART_BYTES"]
+__all__ = ["compress_file", "raw_row", "restore_file", "raw_rows_by_number", "PART_BYTES"]
 
 PART_BYTES = 8 << 20  # uncompressed bytes per part
 # A part is this tag, its uncompressed size (8 bytes, little-endian) and a Zstandard frame. Stores written
@@ -88,3 +88,23 @@ def raw_row(store: Store, report_id: str) -> dict[str, str] | None:
                 row = chunk.loc[report["row_number"]]
                 return {c: row[c] for c in chunk.columns if c not in GEOMETRY_COLUMNS}
     return None
+
+
+def raw_rows_by_number(path: Path | str, numbers: Collection[int], **options: object) -> dict[int, str]:
+    """Read the rows ``numbers`` of a file again, as JSON objects of their text cells (``{number: json}``).
+
+    Parameters
+    ----------
+    options
+        How to read the file (``encoding``, ``sep``, ``crs``), as for :func:`geo.readers.open_source`.
+    """
+    wanted = set(numbers)
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    for chunk in open_source(path, **options).chunks:
+        rows = chunk.loc[chunk.index.isin(wanted), [c for c in chunk.columns if c not in GEOMETRY_COLUMNS]]
+        found.update(raw_rows_json(rows).to_dict())
+        if len(found) == len(wanted):
+            break
+    return found

@@ -23,7 +23,7 @@ import shapely
 from geo.errors import InputError
 from geo.territory import parse_crs
 
-__all__ = ["RawSource", "open_source", "GEOMETRY_COLUMNS", "file_sha256", "CHUNK_ROWS"]
+__all__ = ["RawSource", "open_source", "GEOMETRY_COLUMNS", "file_sha256", "CHUNK_ROWS", "raw_rows_json"]
 
 CHUNK_ROWS = 100_000
 FIRST_CHUNK_ROWS = 10_000
@@ -308,3 +308,11 @@ def open_source(
         f"{path.name} : extension {suffix!r} non prise en charge ; attendu .csv, .xlsx, .geojson, .json ou .gpkg"
     )
 
+
+def raw_rows_json(frame: pd.DataFrame) -> pd.Series:
+    """Return each row of text cells as one JSON object (``{column: text}``), indexed like ``frame``."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    # JSON lines are separated by "\n" alone: cells may hold U+2028 or U+0085, which ``splitlines`` would split on
+    lines = frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
+    return pd.Series(lines, index=frame.index, dtype=object)

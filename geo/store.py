@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,9 +20,10 @@ import sqlalchemy as sa
 
 from geo import schema
 from geo.errors import StoreError
+from geo.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
 
-__all__ = ["Store", "REPORT_FIELDS", "READ_COLUMNS"]
+__all__ = ["Store", "LoadedChunk", "REPORT_FIELDS", "READ_COLUMNS", "BATCH_CONSTANTS"]
 
 # Column order used by bulk inserts of reports.
 REPORT_FIELDS: tuple[str, ...] = (
@@ -46,6 +48,24 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI object
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: bulk imports touch large B-trees
     cur.close()
+
+
+@dataclass(frozen=True)
+class LoadedChunk:
+    """What :meth:`Store.load_staged` did with one chunk's reports.
+
+    Attributes
+    ----------
+    inside, outside
+        Reports stored in a neighbourhood, and outside the territory.
+    reused
+        Rows not stored because their id is another report's (to quarantine); the rest of the chunk's
+        reports that were not stored are duplicates.
+    """
+
+    inside: int
+    outside: int
+    reused: list[ReusedId]
 
 
 def _constant_sql(value: int | None) -> str:
@@ -241,11 +261,13 @@ class Store:
                "ON CONFLICT (id) DO NOTHING")
         return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
 
-    def load_staged(self, conn: sa.Connection, chunk: StagedChunk, *, batch_id: int, stamp: int) -> tuple[int, int]:
+    def load_staged(self, conn: sa.Connection, chunk: StagedChunk, *, batch_id: int, stamp: int) -> LoadedChunk:
         """Load one staged chunk into batch ``batch_id``: its reports and its quarantined rows.
 
-        Reports already stored (same id) are skipped as duplicates, as by :meth:`insert_reports`. A file
-        attached by :meth:`transaction` is loaded by ``INSERT … SELECT``; any other is read row by row.
+        A report whose id is already stored is not stored again: it is a duplicate when it has the
+        stored report's time and position, and a reused id otherwise (:mod:`geo.identity`), returned
+        for the caller to quarantine. A file attached by :meth:`transaction` is loaded by
+        ``INSERT … SELECT``; any other is read row by row.
 
         Parameters
         ----------
@@ -253,14 +275,10 @@ class Store:
             Written by :class:`geo.staging.StageWriter`.
         stamp
             Creation and update time of the reports (seconds since the epoch).
-
-        Returns
-        -------
-        tuple[int, int]
-            Reports stored inside the territory, and outside it (no neighbourhood).
         """
         constants = {"batch_id": batch_id, "raw": None, "created_at": stamp, "updated_at": stamp}
         alias = conn.info.get("staging_aliases", {}).get(chunk.path)
+        reused = self._reused_ids(conn, chunk, alias)  # before the chunk's own rows are in
         stored = {}
         for key, where in (("outside", "WHERE neighbourhood IS NULL"), ("inside", "WHERE neighbourhood IS NOT NULL")):
             if alias is None:
@@ -281,7 +299,32 @@ class Store:
             fields = ", ".join(STAGED_REJECT_FIELDS)
             conn.exec_driver_sql(f"INSERT INTO quarantine (batch_id, {fields}) "
                                  f"SELECT {int(batch_id)}, {fields} FROM {alias}.{chunk.rejected_table}")
-        return stored["inside"], stored["outside"]
+        return LoadedChunk(inside=stored["inside"], outside=stored["outside"], reused=reused)
+
+    def _reused_ids(self, conn: sa.Connection, chunk: StagedChunk, alias: str | None) -> list[ReusedId]:
+        """Return the chunk's rows whose source id a stored report has, at another time or position."""
+        fields = ("row_number", "source_id", "id", "observed_at", "lat", "lon")
+        if alias is not None:
+            rows = conn.exec_driver_sql(
+                f"SELECT s.row_number, s.source_id, r.id, r.batch_id FROM {alias}.{chunk.reports_table} AS s "
+                "JOIN reports AS r ON r.id = s.id WHERE s.source_id IS NOT NULL AND (r.observed_at <> s.observed_at "
+                "OR abs(r.lat - s.lat) > ? OR abs(r.lon - s.lon) > ?) ORDER BY s.row_number",
+                (SAME_PLACE_DEGREES, SAME_PLACE_DEGREES),
+            ).all()
+            return [ReusedId(int(n), source_id, report_id, batch) for n, source_id, report_id, batch in rows]
+        found = []
+        table = schema.reports
+        for staged in read_staged(chunk, chunk.reports_table, fields, where="WHERE source_id IS NOT NULL",
+                                  batch_rows=500):
+            stored = {row.id: row for row in conn.execute(
+                sa.select(table.c.id, table.c.batch_id, table.c.observed_at, table.c.lat, table.c.lon)
+                .where(table.c.id.in_([s[2] for s in staged])))}
+            for number, source_id, rid, observed_at, lat, lon in staged:
+                other = stored.get(rid)
+                if other is not None and (other.observed_at != observed_at or abs(other.lat - lat) > SAME_PLACE_DEGREES
+                                          or abs(other.lon - lon) > SAME_PLACE_DEGREES):
+                    found.append(ReusedId(int(number), source_id, rid, other.batch_id))
+        return sorted(found, key=lambda r: r.row_number)
 
     def insert_source_parts(self, conn: sa.Connection, batch_id: int, parts: Sequence[bytes]) -> None:
         """Keep an imported file as compressed ``parts`` (in order) under its batch."""

@@ -15,6 +15,7 @@ from tests.conftest import NORTH_POINT, OUTSIDE_POINT, SOUTH_POINT
 from tests.test_ingest import HEADER, NOW, check_invariant, reports, write_csv
 
 N_LAT, N_LON = NORTH_POINT
+S_LAT, S_LON = SOUTH_POINT
 
 
 def quarantine_reasons(store) -> dict[int, list[tuple[str, str, str]]]:
@@ -240,14 +241,50 @@ def test_duplicate_rows_inside_one_file(tmp_store, taxonomy, tmp_path):
 
 
 def test_duplicate_source_ids_inside_one_file(tmp_store, taxonomy, tmp_path):
-    lines = [f"A1;2026-03-02 10:00;tags;{N_LAT};{N_LON}", f"A1;2026-03-03 10:00;voirie;{N_LAT};{N_LON}",
+    lines = [f"A1;2026-03-02 10:00;tags;{N_LAT};{N_LON}", f"A1;2026-03-02 10:00;voirie;{N_LAT};{N_LON}",
              f"A2;2026-03-02 10:00;tags;{N_LAT};{N_LON}"]
     summary = import_file(tmp_store, write_csv(tmp_path, lines, header="id;date;categorie;latitude;longitude"),
                           taxonomy=taxonomy, now=NOW)
-    assert (summary.stored, summary.duplicates) == (2, 1)
+    assert (summary.stored, summary.duplicates, summary.quarantined) == (2, 1, 0)  # same time and place
     got = reports(tmp_store)
     assert sorted(got["id"]) == ["import:A1", "import:A2"]
     assert got.set_index("id").loc["import:A1", "category"] == "tags"  # the first one wins
+
+
+@pytest.mark.parametrize("chunk_rows", [100, 2], ids=["one-chunk", "across-chunks"])
+def test_a_source_id_reused_in_one_file_for_another_report_is_quarantined(tmp_store, taxonomy, tmp_path,
+                                                                         chunk_rows):
+    lines = [f"A1;2026-03-02 10:00;tags;{N_LAT};{N_LON}", f"A2;2026-03-02 10:00;tags;{N_LAT};{N_LON}",
+             f"A1;2026-03-03 10:00;voirie;{N_LAT};{N_LON}", f"A2;2026-03-02 10:00;tags;{S_LAT};{S_LON}"]
+    summary = import_file(tmp_store, write_csv(tmp_path, lines, header="id;date;categorie;latitude;longitude"),
+                          taxonomy=taxonomy, now=NOW, chunk_rows=chunk_rows)
+    assert (summary.read, summary.stored, summary.duplicates, summary.quarantined) == (4, 2, 0, 2)
+    assert reports(tmp_store).set_index("id")["category"].to_dict() == {"import:A1": "tags", "import:A2": "tags"}
+    reasons = quarantine_reasons(tmp_store)
+    assert sorted(reasons) == [4, 5]
+    assert [(column, value) for column, value, _ in reasons[4]] == [("id", "A1")]
+    assert all("--source" in reason for rows in reasons.values() for _, _, reason in rows)
+    raw = tmp_store.read_quarantine().set_index("row_number")["raw"]
+    assert raw[4] == {"id": "A1", "date": "2026-03-03 10:00", "categorie": "voirie", "latitude": str(N_LAT),
+                      "longitude": str(N_LON)}
+
+
+def test_two_files_numbered_alike_do_not_hide_each_other(tmp_store, taxonomy, tmp_path):
+    header = "N°;date;categorie;latitude;longitude"
+    october = write_csv(tmp_path, [f"{n};0{n}/10/2026 10:00;tags;{N_LAT};{N_LON}" for n in (1, 2, 3)],
+                        header=header, name="octobre.csv")
+    november = write_csv(tmp_path, [f"{n};0{n}/11/2026 10:00;voirie;{S_LAT};{S_LON}" for n in (1, 2)]
+                         + [f"3;03/10/2026 10:00;tags;{N_LAT};{N_LON}"], header=header, name="novembre.csv")
+    now = pd.Timestamp("2026-11-20T00:00:00Z")
+    import_file(tmp_store, october, taxonomy=taxonomy, now=now)
+    second = import_file(tmp_store, november, taxonomy=taxonomy, now=now)
+    assert (second.stored, second.duplicates, second.quarantined) == (0, 1, 2)  # row 3 is October's report 3
+    reasons = quarantine_reasons(tmp_store)
+    assert [value for _, value, _ in reasons[2]] == ["1"]
+    assert "le signalement import:1 (lot 1)" in reasons[2][0][2] and "--source" in reasons[2][0][2]
+    assert any("--source" in w for w in second.warnings)
+    again = import_file(tmp_store, november, taxonomy=taxonomy, now=now, options=ImportOptions(source="novembre"))
+    assert (again.stored, again.quarantined) == (3, 0)
 
 
 def test_extra_columns_are_kept_in_the_raw_row(tmp_store, taxonomy, tmp_path):

@@ -60,7 +60,8 @@ def stored(store):
 def load(store, chunks, *, attach):
     with store.transaction(attach=[c.path for c in chunks] if attach else ()) as conn:
         batch_id = store.begin_batch(conn, source_name="x.csv", content_hash="x", source_format="csv")
-        return [store.load_staged(conn, c, batch_id=batch_id, stamp=1_700_000_000) for c in chunks]
+        loaded = [store.load_staged(conn, c, batch_id=batch_id, stamp=1_700_000_000) for c in chunks]
+    return [(c.inside, c.outside) for c in loaded]
 
 
 def test_staged_fields_are_the_report_fields_less_the_batch_constants():
@@ -167,3 +168,24 @@ def test_scratch_folders_of_dead_imports_are_removed_by_the_next_one(tmp_path):
         assert not abandoned.exists() and running.exists() and (tmp_path / "unrelated").exists()
     assert not Path(folder).exists()
     assert remove_abandoned(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("attach", [True, False], ids=["attached", "row-by-row"])
+def test_an_id_held_by_another_report_is_returned_as_reused_not_stored(tmp_path, tmp_store, attach):
+    first = prepared(["import:1", "import:2"])
+    first["source_id"] = ["1", "2"]
+    second = prepared(["import:1", "import:2", "import:3"], rows=[10, 11, 12])
+    second["source_id"] = ["1", "2", "3"]
+    second.loc[1, "lon"] = 5.05  # "2" is another place: another report
+    with StageWriter(tmp_path / "a.sqlite") as a:
+        staged = [a.write(0, first, []), a.write(1, second, [])]
+    with tmp_store.transaction(attach=[staged[0].path] if attach else ()) as conn:
+        batch_id = tmp_store.begin_batch(conn, source_name="x.csv", content_hash="x", source_format="csv")
+        loaded = [tmp_store.load_staged(conn, c, batch_id=batch_id, stamp=0) for c in staged]
+    assert [(c.inside, c.outside) for c in loaded] == [(2, 0), (1, 0)]  # "1" again: a duplicate
+    assert loaded[0].reused == []
+    [reused] = loaded[1].reused
+    assert (reused.row_number, reused.source_id, reused.report_id, reused.batch_id) == (11, "2", "import:2", batch_id)
+    assert "import:2 (lot 1)" in reused.reason() and "--source" in reused.reason()
+    entry = reused.quarantine_entry(batch_id=batch_id, column="N°", raw='{"N°": "2"}')
+    assert json.loads(entry["reasons"])[0]["column"] == "N°" and entry["row_number"] == 11
