@@ -66,6 +66,9 @@ def _cmd_aggregate(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_url)
     columns = ["observed_at", "neighbourhood", "category", "registre"]
     reports = store.read_reports(columns=columns, start=start, end=end, timezone=settings.timezone)
+    if "registre" in keys:  # as the dashboard counts them: under the current taxonomy
+        taxonomy = load_taxonomy(settings.taxonomy_path)
+        reports["registre"] = taxonomy.current_registres(reports["category"], stored=reports["registre"])
     table = aggregate_reports(reports, store.load_territory(), by=keys)
     if args.format == "json":
         print(table.to_json(orient="records", force_ascii=False))

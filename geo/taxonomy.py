@@ -98,6 +98,16 @@ class Taxonomy:
         """Return category code -> registre code (for vectorised ``Series.map``)."""
         return {c.code: c.registre for c in self.categories.values()}
 
+    def current_registres(self, categories: pd.Series, *, stored: pd.Series | None = None) -> pd.Series:
+        """Return the registre of each category code under this taxonomy.
+
+        The registre stored with a report is the one of the taxonomy at import time; analyses follow
+        the current one, so that editing ``data/taxonomy.json`` moves past reports too. A category the
+        taxonomy no longer has keeps its ``stored`` registre (else missing).
+        """
+        current = categories.map(self.registres_by_category())
+        return current if stored is None else current.where(current.notna(), stored)
+
     def default_severities(self) -> dict[str, int]:
         """Return category code -> default severity (for vectorised ``Series.map``)."""
         return {c.code: c.default_severity for c in self.categories.values()}

@@ -212,6 +212,26 @@ def test_aggregate_by_month(capsys, filled_db):
                       ("sud", "2026-03-01"): 1, ("sud", "2026-04-01"): 0}
 
 
+def test_aggregate_by_registre_follows_the_current_taxonomy(capsys, filled_db, tmp_path, monkeypatch):
+    def counts(by):
+        code, out, err = run(capsys, "--db", filled_db, "aggregate", "--by", by, "--format", "json")
+        assert code == 0, err
+        return {r[by]: r["count"] for r in json.loads(out)}
+
+    tags_reports = counts("category")["tags"]
+    before = counts("registre")
+    doc = json.loads((PROJECT_ROOT / "data" / "taxonomy.json").read_text(encoding="utf-8"))
+    tags = next(c for c in doc["categories"] if c["code"] == "tags")
+    moved_from, tags["registre"] = tags["registre"], "concertation"  # a coordinator edits the taxonomy
+    edited = tmp_path / "taxonomy.json"
+    edited.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("VEILLE_TAXONOMY", str(edited))
+    after = counts("registre")
+    assert tags_reports > 0
+    assert after["concertation"] == before.get("concertation", 0) + tags_reports  # stored "tags" reports moved
+    assert after.get(moved_from, 0) == before[moved_from] - tags_reports
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--by", "quartier"], "--by was 'quartier'"),
     (["--from", "2026-03-10", "--to", "2026-03-01"], "--to (2026-03-01)"),

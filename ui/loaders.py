@@ -74,7 +74,7 @@ _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 @st.cache_resource(max_entries=2, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
     frame = _store(url).read_reports(columns=_PAGE_COLUMNS, timezone=settings().timezone)
-    frame["registre"] = frame["category"].map(taxonomy().registres_by_category())
+    frame["registre"] = taxonomy().current_registres(frame["category"])
     return frame
 
 
