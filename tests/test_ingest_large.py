@@ -34,7 +34,7 @@ MEASURE = (
 
 
 def kind_of_row(i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return masks of rows with a bad latitude, repeating the previous row's id, and outside the territory."""
+    """Return masks of rows with a bad latitude, repeating the previous row, and outside the territory."""
     bad = i % 1000 == 999
     duplicate = ~bad & (i % 500 == 250)
     outside = ~bad & ~duplicate & (i % 400 == 7)
@@ -50,10 +50,11 @@ def write_big_csv(path: Path, target_bytes: int) -> int:
         while fh.tell() < target_bytes:
             i = np.arange(start, start + block)
             bad, duplicate, outside = kind_of_row(i)
-            ids = np.where(duplicate, i - 1, i)
             lat = np.char.mod("%.6f", np.where(outside, OUTSIDE_POINT[0], 47.2805 + rng.random(block) * 0.079))
             lat = np.where(bad, "n/a", lat)
             lon = np.char.mod("%.6f", np.where(outside, OUTSIDE_POINT[1], 5.0005 + rng.random(block) * 0.079))
+            source = np.where(duplicate, np.arange(block) - 1, np.arange(block))  # a repeated row: the one before
+            ids, i, lat, lon = i[source], i[source], lat[source], lon[source]
             fh.writelines(
                 f"R{r};{1 + k % 28:02d}/03/2026 {k % 24:02d}:{k % 60:02d};{CATEGORIES[k % 7]};{la};{lo};"
                 f"Observation {k} : situation signalée par des habitants du secteur, à vérifier au prochain passage;"
