@@ -6,6 +6,7 @@ Every row read ends up stored, quarantined with its reasons, or recognised as a 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import time
@@ -451,14 +452,16 @@ def import_file(
                             crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
                             now=now)
         staged = []
-        for validated in validate_chunks(job, source.chunks, workers=workers):
-            staged.append(validated.staged)
-            summary.read += validated.read
-            summary.quarantined += validated.staged.rejected
-            summary.unknown_categories.update(validated.unknown_categories)
-            summary.swapped_coordinates += validated.swapped
-            if on_progress:
-                on_progress(summary.read, max(source.estimated_rows, summary.read))
+        # closed on any exception here too, so that the workers stop before their scratch folder goes
+        with contextlib.closing(validate_chunks(job, source.chunks, workers=workers)) as validated_chunks:
+            for validated in validated_chunks:
+                staged.append(validated.staged)
+                summary.read += validated.read
+                summary.quarantined += validated.staged.rejected
+                summary.unknown_categories.update(validated.unknown_categories)
+                summary.swapped_coordinates += validated.swapped
+                if on_progress:
+                    on_progress(summary.read, max(source.estimated_rows, summary.read))
         parts = kept.result()
         with store.transaction(attach=[chunk.path for chunk in staged]) as conn:
             summary.batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,

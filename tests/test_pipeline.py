@@ -1,5 +1,8 @@
 """Validation in a child process gives the same store as inline validation, and fails the same way."""
 
+import multiprocessing
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -46,5 +49,18 @@ def test_an_error_in_the_child_rolls_everything_back(tmp_path, taxonomy, tmp_sto
     rows = [*ROWS[:20], "01/10/2026 10:00;47.3;5.0;tags;en trop;encore"]  # a malformed line after a chunk
     with pytest.raises(InputError, match="ligne"):
         import_file(tmp_store, write(tmp_path, rows), taxonomy=taxonomy, chunk_rows=5, workers=2)
+    assert tmp_store.count_reports() == 0
+    assert tmp_store.list_batches().empty
+
+
+def test_an_import_stopped_by_its_caller_stops_its_workers_and_leaves_nothing(tmp_path, taxonomy, tmp_store):
+    """E.g. the Import page's progress callback interrupted when the user leaves the page."""
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(tmp_store, write(tmp_path, ROWS), taxonomy=taxonomy, chunk_rows=7, workers=2, on_progress=stop)
+    assert multiprocessing.active_children() == []
+    assert not list(Path(tmp_store.scratch_dir).glob(".veille-import-*"))
     assert tmp_store.count_reports() == 0
     assert tmp_store.list_batches().empty
