@@ -16,6 +16,14 @@ __all__ = ["LocateControl", "build_entry_map"]
 LOCATE_ERROR = "Position indisponible : autorisez la localisation, ou touchez la carte."
 """Shown in the control when the browser gives no position (refused, no signal, not HTTPS)."""
 
+_CROSSHAIR_SVG = (
+    '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">'
+    '<circle cx="12" cy="12" r="3.5" fill="currentColor"/>'
+    '<circle cx="12" cy="12" r="7.5" fill="none" stroke="currentColor" stroke-width="2"/>'
+    '<path d="M12 1v4M12 19v4M1 12h4M19 12h4" stroke="currentColor" stroke-width="2"/></svg>'
+)
+"""The button's icon, drawn inline (a glyph such as U+2316 is missing from many fonts)."""
+
 
 class LocateControl(MacroElement):
     """A "Ma position" button that asks the browser for the device's position and picks it on the map.
@@ -55,9 +63,8 @@ class LocateControl(MacroElement):
                 button.style.cssText = "width:auto;height:44px;line-height:44px;padding:0 12px;"
                     + "font:600 15px/44px sans-serif;white-space:nowrap;color:#222";
                 var icon = L.DomUtil.create("span", "", button);
-                icon.setAttribute("aria-hidden", "true");
-                icon.style.cssText = "font-size:20px;vertical-align:-2px;margin-right:6px";
-                icon.textContent = "\u2316";
+                icon.style.cssText = "display:inline-block;vertical-align:-4px;margin-right:6px";
+                icon.innerHTML = {{ this.icon_svg|tojson }};
                 button.appendChild(document.createTextNode({{ this.label|tojson }}));
                 var status = L.DomUtil.create("div", "veille-locate-status", box);
                 status.setAttribute("role", "status");
@@ -109,6 +116,7 @@ class LocateControl(MacroElement):
         self.label = label
         self.error_message = error_message
         self.searching_message = "Recherche de la position…"
+        self.icon_svg = _CROSSHAIR_SVG
         self.locate_options = {"setView": True, "maxZoom": max_zoom, "enableHighAccuracy": True}
 
     def render(self, **kwargs: object) -> None:
