@@ -13,7 +13,9 @@ st.title("Nouveau signalement")
 tax = loaders.taxonomy()
 point = entry_form.chosen_point()
 
-st.caption("Touchez la carte pour placer le signalement, ou saisissez les coordonnées.")
+st.caption("Touchez la carte pour placer le signalement, ou « Ma position » pour prendre celle du téléphone, "
+           "ou saisissez les coordonnées. « Ma position » ne marche que si l'application est ouverte en HTTPS "
+           "(ou sur localhost) et que le navigateur a le droit de localiser le téléphone.")
 clicked = st_folium(entry_form.entry_map(point), key="saisie_carte", height=320, use_container_width=True,
                     returned_objects=["last_clicked"])
 entry_form.take_click(clicked)

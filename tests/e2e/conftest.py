@@ -6,6 +6,9 @@
 * ``e2e_browser`` (session): Chromium from ``/usr/bin/chromium`` (never a Playwright download).
 * ``app_page`` (function): a fresh context (so a fresh Streamlit session) where every request to a host
   other than 127.0.0.1/localhost is aborted, with JavaScript errors and failed local requests collected.
+  Its context takes the extra Playwright options of ``browser_context_options`` (none by default), e.g. a
+  position: ``@pytest.mark.parametrize("browser_context_options", [{"geolocation": ..., "permissions":
+  ["geolocation"]}], indirect=True)``.
 
 When Chromium or the ``playwright`` package is missing the browser tests skip with the reason, except when
 ``VEILLE_REQUIRE_BROWSER=1`` (``tests/run.sh`` sets it when ``CI=true``): then they fail.
@@ -215,9 +218,13 @@ def _is_probe(url: str) -> bool:
     return _is_local(url) and bool(_BASE_PATH_PROBE.match(urlsplit(url).path))
 
 
-def open_context(browser, watch: PageWatch):
-    """Return a new context (a new Streamlit session) offline but for the app, and its page, watched."""
-    context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
+def open_context(browser, watch: PageWatch, **options):
+    """Return a new context (a new Streamlit session) offline but for the app, and its page, watched.
+
+    ``options`` are more ``browser.new_context`` options (``geolocation``, ``permissions``…).
+    """
+    context = browser.new_context(**{"viewport": VIEWPORT, "locale": "fr-FR", "timezone_id": "Europe/Paris",
+                                     **options})
     context.set_default_timeout(20_000)
 
     def route(r) -> None:
@@ -256,10 +263,16 @@ def browser_watch() -> PageWatch:
 
 
 @pytest.fixture
-def app_page(e2e_browser, e2e_server: AppServer, browser_watch: PageWatch):
+def browser_context_options(request: pytest.FixtureRequest) -> dict:
+    """More options for ``app_page``'s context: none, unless parametrized (``indirect=True``) by a test."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def app_page(e2e_browser, e2e_server: AppServer, browser_watch: PageWatch, browser_context_options: dict):
     """A page in a fresh browser context (a new Streamlit session) on the shared server."""
     e2e_server.used = True
-    context, page = open_context(e2e_browser, browser_watch)
+    context, page = open_context(e2e_browser, browser_watch, **browser_context_options)
     try:
         yield page
     finally:

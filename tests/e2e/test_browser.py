@@ -361,6 +361,61 @@ def test_saisie_report_is_stored_and_appears_on_the_maps(app_page, e2e_server, b
     assert_healthy(page, browser_watch, "Carte, after saving")
 
 
+# The phone's position for "Ma position" (inside the Centre-ville demo quartier), given by the browser context.
+PHONE_POSITION = (47.3245, 5.0412)
+PHONE = {"geolocation": {"latitude": PHONE_POSITION[0], "longitude": PHONE_POSITION[1], "accuracy": 25}}
+
+
+def coordinate(form, label: str) -> float | None:
+    """The value of the form's number input ``label`` (None while empty)."""
+    text = form.get_by_label(label).input_value()
+    return float(text) if text else None
+
+
+@pytest.mark.parametrize("browser_context_options", [{**PHONE, "permissions": ["geolocation"]}], indirect=True,
+                         ids=["position-allowed"])
+def test_saisie_ma_position_fills_the_coordinates(app_page, e2e_server, browser_watch, artifacts_dir):
+    page = app_page
+    open_page(page, e2e_server, "/saisie", TITLES["Saisie"])
+    expect(page.get_by_text("ouverte en HTTPS")).to_be_visible()
+    form = page.locator('[data-testid="stForm"]')
+    assert (coordinate(form, "Latitude"), coordinate(form, "Longitude")) == (None, None)
+
+    button = map_frame(page).get_by_role("button", name="Ma position")
+    # Big enough to tap (once leaflet.css, loaded after the map script, applies).
+    poll(page, lambda: (button.bounding_box() or {}).get("height", 0) >= 40, "a 'Ma position' button >= 40 px high")
+    button.click()
+    # The position is picked as a click on the map: the page reruns and fills both coordinates.
+    poll(page, lambda: coordinate(form, "Latitude") is not None and coordinate(form, "Longitude") is not None,
+         "Ma position fills Latitude and Longitude")
+    wait_idle(page)
+    assert (round(coordinate(form, "Latitude"), 4), round(coordinate(form, "Longitude"), 4)) == PHONE_POSITION
+    # The redrawn map shows the chosen point and still offers the button, with no error.
+    frame = map_frame(page)
+    expect(frame.get_by_role("button", name="Ma position")).to_be_visible()
+    expect(frame.get_by_role("status")).to_be_hidden()
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert_healthy(page, browser_watch, "Saisie, Ma position")
+    screenshot(page, artifacts_dir, "08_saisie_ma_position")
+
+
+@pytest.mark.parametrize("browser_context_options", [PHONE], indirect=True, ids=["position-not-allowed"])
+def test_saisie_ma_position_refused_says_so_in_the_control(app_page, e2e_server, browser_watch, artifacts_dir):
+    from geo.entry_map import LOCATE_ERROR
+
+    page = app_page
+    open_page(page, e2e_server, "/saisie", TITLES["Saisie"])
+    frame = map_frame(page)
+    frame.get_by_role("button", name="Ma position").click()
+    expect(frame.get_by_role("status")).to_have_text(LOCATE_ERROR)
+    expect(frame.get_by_role("status")).to_contain_text("Position indisponible")
+    wait_idle(page)
+    form = page.locator('[data-testid="stForm"]')
+    assert (coordinate(form, "Latitude"), coordinate(form, "Longitude")) == (None, None), "nothing was picked"
+    assert_healthy(page, browser_watch, "Saisie, Ma position refused")
+    screenshot(page, artifacts_dir, "09_saisie_position_refusee")
+
+
 def excel_fr_csv(folder: Path) -> Path:
     """A small CSV as Excel writes it in French: ';', decimal commas, dd/mm/yyyy, cp1252, CRLF."""
     token = uuid.uuid4().hex[:8]
