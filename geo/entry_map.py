@@ -11,8 +11,9 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-__all__ = ["LocateControl", "build_entry_map"]
+__all__ = ["LocateControl", "build_entry_map", "POINT_ZOOM"]
 
+POINT_ZOOM = 17  # street level: the chosen point and the doors around it
 LOCATE_ERROR = "Position indisponible : autorisez la localisation, ou touchez la carte."
 """Shown in the control when the browser gives no position (refused, no signal, not HTTPS)."""
 
@@ -137,7 +138,8 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
     territory
         Neighbourhoods (WGS84), drawn as outlines.
     point
-        The chosen ``(lat, lon)``, drawn as a marker, and the map's centre.
+        The chosen ``(lat, lon)``, drawn as a marker; the map opens on it, at street level
+        (:data:`POINT_ZOOM`). Without it, the map shows the whole territory.
     recent
         Latest reports (``lat``, ``lon``, ``category``), drawn as small grey dots.
     basemap_url
@@ -145,7 +147,11 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
     locate
         Add the "Ma position" button (:class:`LocateControl`), under the zoom buttons.
     """
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+    if point is not None:
+        fmap = folium.Map(location=list(point), zoom_start=POINT_ZOOM, tiles=None, control_scale=True,
+                          zoom_control=True)
+    else:
+        fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True)
     if locate:
         LocateControl().add_to(fmap)
     if basemap_url:
@@ -157,8 +163,9 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
             style_function=lambda _f: {"color": "#555555", "weight": 1, "fillOpacity": 0.03},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Quartier"]),
         ).add_to(fmap)
-        minx, miny, maxx, maxy = territory.total_bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+        if point is None:
+            minx, miny, maxx, maxy = territory.total_bounds
+            fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     for row in (recent if recent is not None else pd.DataFrame()).itertuples(index=False):
         label = (labels or {}).get(row.category, row.category)
         folium.CircleMarker([row.lat, row.lon], radius=4, color="#666666", fill=True, fill_opacity=0.7,
@@ -166,5 +173,4 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
     if point is not None:
         folium.CircleMarker(list(point), radius=9, color="#d7301f", weight=3, fill=True, fill_opacity=0.5,
                             tooltip="Point choisi").add_to(fmap)
-        fmap.location = list(point)
     return fmap

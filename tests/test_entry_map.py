@@ -6,7 +6,7 @@ import re
 import folium
 import pytest
 
-from geo.entry_map import LOCATE_ERROR, LocateControl, build_entry_map
+from geo.entry_map import LOCATE_ERROR, POINT_ZOOM, LocateControl, build_entry_map
 from tests.conftest import NORTH_POINT, make_territory
 
 
@@ -57,3 +57,11 @@ def test_control_outside_a_map_is_refused():
     LocateControl().add_to(group)
     with pytest.raises(TypeError, match=r"folium\.Map"):
         group.get_root().render()
+
+
+def test_the_map_opens_on_the_chosen_point_at_street_level_else_on_the_territory():
+    chosen = build_entry_map(make_territory(), point=NORTH_POINT, basemap_url=None)
+    assert chosen.location == list(NORTH_POINT) and chosen.options["zoom"] == POINT_ZOOM
+    assert "fitBounds" not in chosen.get_root().render()
+    whole = build_entry_map(make_territory(), basemap_url=None)
+    assert "fitBounds" in whole.get_root().render()
