@@ -134,7 +134,11 @@ def read_boundaries(
 def assign_neighbourhoods(lon: np.ndarray, lat: np.ndarray, territory: gpd.GeoDataFrame) -> np.ndarray:
     """Return the code of the neighbourhood each WGS84 point falls in (``None`` outside).
 
-    A point on a shared border goes to the first neighbourhood in ``territory`` order. The test runs
+    The result is GeoPandas' spatial join, ``gpd.sjoin(points, territory, predicate="intersects")``
+    (``tests/test_territory.py`` checks it), computed without building a point GeoDataFrame: per
+    polygon behind its bounding box for a few quartiers, through the territory's spatial index
+    (what ``sjoin`` uses) for many. A point on a shared border goes to the first neighbourhood in
+    ``territory`` order. The test runs
     in WGS84, the CRS the boundaries are stored in, so that it agrees with every other reader of them
     (a point-in-polygon test is topological: reprojecting would only bend the stored edges).
     """

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from geo.demo_territory import DEMO_TERRITORY_PATH
 from geo.errors import InputError, TerritoryError
 from geo.ingest import import_file
 from geo.territory import assign_neighbourhoods, install_territory, looks_like_lonlat, parse_crs, read_boundaries
@@ -223,3 +224,32 @@ def test_both_assignment_paths_agree(monkeypatch):
     assert list(indexed) == list(looped)
     assert set(indexed[:10]) == {"c0"}
     assert (indexed == None).sum() > 0 and (indexed != None).sum() > 0  # noqa: E711 - object array
+
+
+def _grid_territory(n: int) -> gpd.GeoDataFrame:
+    """``n`` x ``n`` adjoining squares over Dijon: many shared borders and corners."""
+    step = 0.1 / n
+    cells = [box(4.98 + i * step, 47.28 + j * step, 4.98 + (i + 1) * step, 47.28 + (j + 1) * step)
+             for i in range(n) for j in range(n)]
+    return gpd.GeoDataFrame({"code": [f"c{k}" for k in range(len(cells))]}, geometry=cells, crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("territory", [
+    pytest.param(read_boundaries(DEMO_TERRITORY_PATH, code="code", name="name"), id="demo-quartiers"),
+    pytest.param(_grid_territory(3), id="few-polygons"),
+    pytest.param(_grid_territory(12), id="spatial-index"),  # above PER_POLYGON_LIMIT
+])
+def test_assignment_is_the_geopandas_spatial_join(territory):
+    """The same codes as ``gpd.sjoin(points, territory, predicate="intersects")``, first polygon on a border."""
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = territory.total_bounds
+    lon = np.concatenate([rng.uniform(minx - 0.01, maxx + 0.01, 4000),
+                          np.round(rng.uniform(minx, maxx, 500), 3)])  # many points on the grid's borders
+    lat = np.concatenate([rng.uniform(miny - 0.01, maxy + 0.01, 4000), np.round(rng.uniform(miny, maxy, 500), 3)])
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    joined = gpd.sjoin(points, territory[["code", "geometry"]].reset_index(names="order"), how="left",
+                       predicate="intersects")
+    expected = joined.sort_values("order", kind="stable").groupby(level=0)["code"].first()
+    expected = expected.reindex(points.index).astype(object).where(expected.notna(), None).tolist()
+    assert assign_neighbourhoods(lon, lat, territory).tolist() == expected
+    assert sum(code is None for code in expected) > 0 and len({c for c in expected if c}) > 1
