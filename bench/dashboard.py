@@ -106,10 +106,10 @@ class _StepTimes:
     """Wrap a few functions (after the page imported them) to time the steps of a rerun."""
 
     TARGETS: tuple[tuple[str, str], ...] = (
-        ("geo.store:Store.read_reports", "Store.read_reports (1M rows from SQLite)"),
-        ("geo.store:Store.data_version", "Store.data_version"),
-        ("geo.store:Store.load_territory", "Store.load_territory"),
-        ("geo.store:Store.read_reports_by_id", "Store.read_reports_by_id (descriptions)"),
+        ("geo.store.database:Store.read_reports", "Store.read_reports (1M rows from SQLite)"),
+        ("geo.store.database:Store.data_version", "Store.data_version"),
+        ("geo.store.database:Store.load_territory", "Store.load_territory"),
+        ("geo.store.database:Store.read_reports_by_id", "Store.read_reports_by_id (descriptions)"),
         ("ui.loaders:apply_filter", "apply_filter"),
         ("ui.maps:build_map", "build_map (folium objects)"),
         ("ui.maps:use_local_assets", "use_local_assets"),
@@ -245,10 +245,10 @@ class _ThreadProfiler:
 
 def _standalone_maps(db_url: str) -> dict:
     """Build the map outside Streamlit: build_map and folium render times, HTML bytes."""
-    from geo.map_assets import use_local_assets  # noqa: PLC0415
-    from geo.maps import build_map  # noqa: PLC0415
+    from geo.maps.assets import use_local_assets  # noqa: PLC0415
+    from geo.maps.explorer import build_map  # noqa: PLC0415
     from geo.settings import load_settings  # noqa: PLC0415
-    from geo.store import READ_COLUMNS, Store  # noqa: PLC0415
+    from geo.store.database import READ_COLUMNS, Store  # noqa: PLC0415
     from geo.taxonomy import load_taxonomy  # noqa: PLC0415
 
     out: dict = {}
@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"store: {db_url}: python -m geo demo --reports {args.reports:,} took {seconds:.1f} s")
         path = Path(db_url.removeprefix("sqlite:///"))
         if path.exists():
-            from geo.store import Store  # noqa: PLC0415
+            from geo.store.database import Store  # noqa: PLC0415
 
             print(f"  {Store(db_url).count_reports():,} reports, file {mb(path.stat().st_size)}")
 

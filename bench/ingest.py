@@ -7,7 +7,7 @@ a fresh SQLite store and imports the file:
 
 1. ``python -m geo import`` in a subprocess: wall time, rows/s, peak RSS (psutil sampling of the child,
    cross-checked with the child's ``ru_maxrss`` from ``os.wait4``), the JSON summary;
-2. ``geo.ingest.import_file`` in a fresh process (start-up and module imports left out): its two phases
+2. ``geo.ingest.importer.import_file`` in a fresh process (start-up and module imports left out): its two phases
    (reading + validating + staging in worker processes, then the store transaction), the CPU time of
    the process and of its workers, and the time of each step run in the process itself;
 3. once more under a profiler (pyinstrument if installed, else cProfile), validating in-process so that
@@ -94,7 +94,7 @@ def generate_csv(path: Path, rows: int, *, seed: int = 2026, encoding: str = "cp
     import pyarrow as pa  # noqa: PLC0415
     import pyarrow.compute as pc  # noqa: PLC0415
 
-    from geo.demo_territory import build_demo_territory  # noqa: PLC0415
+    from geo.demo.territory import build_demo_territory  # noqa: PLC0415
 
     rng = np.random.default_rng(seed)
     territory = build_demo_territory()
@@ -198,9 +198,9 @@ def generate_csv(path: Path, rows: int, *, seed: int = 2026, encoding: str = "cp
 # --------------------------------------------------------------------------------------------------
 def fresh_store(path: Path) -> str:
     """Create an SQLite store at ``path`` with the demo territory installed; return its URL."""
-    from geo.demo_territory import DEMO_TERRITORY_NOTE, build_demo_territory  # noqa: PLC0415
-    from geo.store import Store  # noqa: PLC0415
-    from geo.territory import install_territory  # noqa: PLC0415
+    from geo.demo.territory import DEMO_TERRITORY_NOTE, build_demo_territory  # noqa: PLC0415
+    from geo.ingest.territory import install_territory  # noqa: PLC0415
+    from geo.store.database import Store  # noqa: PLC0415
 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -217,28 +217,28 @@ def fresh_store(path: Path) -> str:
 READING = "reading CSV chunks (pandas read_csv)"
 _STEP_TARGETS = [
     # (module attribute, label); wrapped only if present (geo/ is being edited concurrently)
-    ("geo.ingest:open_source", "open_source (encoding detection + sha256)"),
-    ("geo.ingest:detect_mapping", "detect_mapping"),
-    ("geo.ingest:prepare_rows", "prepare_rows (validation, total)"),
-    ("geo.ingest:_coordinates", "  _coordinates (decimal comma -> float)"),
-    ("geo.ingest:_place", "  _place (assign_neighbourhoods + swaps)"),
-    ("geo.ingest:assign_neighbourhoods", "    assign_neighbourhoods"),
-    ("geo.ingest:_times", "  _times (parse_times + checks)"),
-    ("geo.ingest:parse_times", "    parse_times"),
+    ("geo.ingest.importer:open_source", "open_source (encoding detection + sha256)"),
+    ("geo.ingest.importer:detect_mapping", "detect_mapping"),
+    ("geo.ingest.importer:prepare_rows", "prepare_rows (validation, total)"),
+    ("geo.ingest.importer:_coordinates", "  _coordinates (decimal comma -> float)"),
+    ("geo.ingest.importer:_place", "  _place (assign_neighbourhoods + swaps)"),
+    ("geo.ingest.importer:assign_neighbourhoods", "    assign_neighbourhoods"),
+    ("geo.ingest.importer:_times", "  _times (parse_times + checks)"),
+    ("geo.ingest.importer:parse_times", "    parse_times"),
     ("geo.taxonomy:Taxonomy.match_categories", "  Taxonomy.match_categories"),
     ("geo.taxonomy:Taxonomy.parse_severity", "  Taxonomy.parse_severity"),
     ("geo.taxonomy:Taxonomy.parse_status", "  Taxonomy.parse_status"),
-    ("geo.ingest:raw_rows_json", "  raw_rows_json (row -> JSON text)"),
-    ("geo.ingest:_Reasons.grouped", "  _Reasons.grouped (quarantine reasons)"),
-    ("geo.ingest:_content_ids", "  _content_ids (hash ids)"),
-    ("geo.ingest:_optional", "  _optional (text columns)"),
-    ("geo.staging:StageWriter.write", "StageWriter.write (Arrow -> staging file)"),
-    ("geo.store:Store.begin_batch", "Store.begin_batch (the store transaction starts)"),
-    ("geo.store:Store.load_staged", "Store.load_staged (INSERT … SELECT from staging)"),
-    ("geo.store:Store.finish_batch", "Store.finish_batch"),
-    ("geo.store:Store.load_territory", "Store.load_territory"),
-    ("geo.ingest:compress_file", "compress_file (keep the file, zlib)"),
-    ("geo.store:Store.insert_source_parts", "Store.insert_source_parts"),
+    ("geo.ingest.importer:raw_rows_json", "  raw_rows_json (row -> JSON text)"),
+    ("geo.ingest.importer:_Reasons.grouped", "  _Reasons.grouped (quarantine reasons)"),
+    ("geo.ingest.importer:_content_ids", "  _content_ids (hash ids)"),
+    ("geo.ingest.importer:_optional", "  _optional (text columns)"),
+    ("geo.store.staging:StageWriter.write", "StageWriter.write (Arrow -> staging file)"),
+    ("geo.store.database:Store.begin_batch", "Store.begin_batch (the store transaction starts)"),
+    ("geo.store.database:Store.load_staged", "Store.load_staged (INSERT … SELECT from staging)"),
+    ("geo.store.database:Store.finish_batch", "Store.finish_batch"),
+    ("geo.store.database:Store.load_territory", "Store.load_territory"),
+    ("geo.ingest.importer:compress_file", "compress_file (keep the file, zlib)"),
+    ("geo.store.database:Store.insert_source_parts", "Store.insert_source_parts"),
 ]
 
 
@@ -277,9 +277,9 @@ def _timed_chunks(source_chunks, times):
 def worker(mode: str, csv_path: str, db_url: str, chunk_rows: int | None) -> None:
     """Import ``csv_path`` into ``db_url`` in this process; print one JSON line of results."""
     t0 = time.perf_counter()
-    from geo import ingest  # noqa: PLC0415
+    from geo.ingest import importer as ingest  # noqa: PLC0415
     from geo.settings import load_settings  # noqa: PLC0415
-    from geo.store import Store  # noqa: PLC0415
+    from geo.store.database import Store  # noqa: PLC0415
     from geo.taxonomy import load_taxonomy  # noqa: PLC0415
 
     import_seconds = time.perf_counter() - t0
@@ -456,9 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  summary: {json.dumps(summary, ensure_ascii=False)}")
 
         if not args.no_inprocess:
-            print("\n== 2. geo.ingest.import_file in a fresh process (module imports excluded)")
+            print("\n== 2. geo.ingest.importer.import_file in a fresh process (module imports excluded)")
             res = run_worker("steps", csv_path, fresh_store(tmp / "steps.sqlite"), args.chunk_rows)
-            print(f"  module imports: {res['module_import_seconds']:.2f} s (geo.ingest and its dependencies)")
+            print(f"  module imports: {res['module_import_seconds']:.2f} s (geo.ingest.importer and its dependencies)")
             rate = res["summary"]["read"] / res["seconds"]
             print(f"  import_file:    {res['seconds']:.2f} s   rows/s: {rate:,.0f}   "
                   f"CPU: {res['cpu_seconds']:.1f} s here + {res['children_cpu_seconds']:.1f} s in worker processes")

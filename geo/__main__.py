@@ -2,7 +2,7 @@
 
 import sys
 
-from geo.cli import main
+from geo.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

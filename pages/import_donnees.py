@@ -3,8 +3,8 @@
 import streamlit as st
 
 from geo.errors import InputError
-from geo.ingest import ImportOptions, rejects_table
-from geo.recategorize import apply_category_map
+from geo.ingest.importer import ImportOptions, rejects_table
+from geo.ingest.recategorize import apply_category_map
 from ui import import_form, loaders
 
 st.title("Importer des signalements")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.entry import FieldEntry
+from geo.ingest.entry import FieldEntry
 from ui import entry_form, loaders
 
 st.title("Nouveau signalement")

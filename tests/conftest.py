@@ -8,10 +8,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
+from geo.ingest.territory import install_territory
 from geo.settings import DATA_DIR
-from geo.store import Store
+from geo.store.database import Store
 from geo.taxonomy import Taxonomy, load_taxonomy
-from geo.territory import install_territory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import folium
 import streamlit as st
 
-from geo.entry import EntryResult, FieldEntry, record_report
-from geo.entry_map import build_entry_map
-from geo.map_assets import use_local_assets
+from geo.ingest.entry import EntryResult, FieldEntry, record_report
+from geo.maps.assets import use_local_assets
+from geo.maps.entry_map import build_entry_map
 from ui import loaders
 from ui.offline import register_assets
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from geo.filtering import ReportFilter
+from geo.analysis.filtering import ReportFilter
 from ui import loaders
 
 __all__ = ["show_filters", "current_filter", "PERIODS"]

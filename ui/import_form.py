@@ -8,9 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.formats import MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
-from geo.ingest import ImportOptions, ImportSummary, import_file
-from geo.preview import FilePreview, preview_file
+from geo.ingest.formats import MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
+from geo.ingest.importer import ImportOptions, ImportSummary, import_file
+from geo.ingest.preview import FilePreview, preview_file
 from ui import loaders
 
 __all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "preview", "run_import"]

@@ -12,15 +12,15 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from geo import overview
-from geo.filtering import ReportFilter, apply_filter
+from geo.analysis import overview
+from geo.analysis.filtering import ReportFilter, apply_filter
 from geo.settings import Settings, load_settings
-from geo.store import READ_COLUMNS, Store
+from geo.store.database import READ_COLUMNS, Store
 from geo.taxonomy import Taxonomy, load_taxonomy
 
 # The map modules pull in mapclassify (scipy, scikit-learn): about a second to import. Start that now,
 # beside the first store read, rather than after it on the first map's path.
-threading.Thread(target=importlib.import_module, args=("geo.maps",), name="warm-geo-maps", daemon=True).start()
+threading.Thread(target=importlib.import_module, args=("geo.maps.explorer",), name="warm-geo-maps", daemon=True).start()
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
            "category_labels", "neighbourhood_names", "refresh", "report_details"]

@@ -9,9 +9,9 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from geo.filtering import ReportFilter
-from geo.map_assets import use_local_assets
-from geo.maps import NeighbourhoodPanel, build_map, neighbourhood_panel
+from geo.analysis.filtering import ReportFilter
+from geo.maps.assets import use_local_assets
+from geo.maps.explorer import NeighbourhoodPanel, build_map, neighbourhood_panel
 from ui import loaders
 from ui.offline import register_assets
 

@@ -1,6 +1,6 @@
 """Serve the maps' JavaScript/CSS from this Streamlit app, so maps draw with no network.
 
-Each root of :class:`geo.map_assets.AssetRoots` is declared as a Streamlit custom component
+Each root of :class:`geo.maps.assets.AssetRoots` is declared as a Streamlit custom component
 with a ``path``: Streamlit then serves its files at ``<base>/component/<module>.<name>/<file>``
 on the app's own origin. ``streamlit_folium`` draws in the iframe
 ``<base>/component/streamlit_folium.st_folium/index.html``, so the URL prefixes returned are
@@ -10,7 +10,7 @@ Usage, in a page, on every run::
 
     roots = register_assets()
     m = build_map(...)                      # every child added
-    use_local_assets(m, roots=roots)        # from geo.map_assets
+    use_local_assets(m, roots=roots)        # from geo.maps.assets
     st_folium(m, ...)
 """
 
@@ -21,7 +21,7 @@ from typing import Final
 
 import streamlit.components.v1 as components
 
-from geo.map_assets import FOLIUM_TEMPLATES_DIR, AssetRoots, RootName, required_files
+from geo.maps.assets import FOLIUM_TEMPLATES_DIR, AssetRoots, RootName, required_files
 
 __all__ = ["NODE_MODULES", "MissingAssetsError", "check_assets", "register_assets"]
 
@@ -70,7 +70,7 @@ def register_assets() -> AssetRoots:
     Returns
     -------
     AssetRoots
-        Prefixes to give to :func:`geo.map_assets.use_local_assets`; they are relative to
+        Prefixes to give to :func:`geo.maps.assets.use_local_assets`; they are relative to
         the ``streamlit_folium`` iframe and meaningless elsewhere.
 
     Raises

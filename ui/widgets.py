@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.demo import build_demo_store
+from geo.demo.build import build_demo_store
 from ui import loaders
 
 __all__ = ["empty_store_message", "weekly_sparkline"]

@@ -146,9 +146,9 @@ def run_app_server(db_url: str, log: Path) -> Iterator[AppServer]:
 @pytest.fixture(scope="session")
 def e2e_demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A demo store (approximate Dijon territory, 3,000 synthetic reports) in a temporary folder."""
-    from geo.demo import build_demo_store
+    from geo.demo.build import build_demo_store
     from geo.settings import DATA_DIR
-    from geo.store import Store
+    from geo.store.database import Store
     from geo.taxonomy import load_taxonomy
 
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.sqlite'}"

@@ -264,7 +264,7 @@ def test_carte_map_draws_with_no_network(app_page, e2e_server, browser_watch, ar
         f"() => {{ const m = {_FIND_MAP}; const codes = new Set();"
         " m.eachLayer(l => l.feature && l.feature.properties && l.feature.properties.code"
         " && codes.add(l.feature.properties.code)); return codes.size; }")
-    from geo.store import Store
+    from geo.store.database import Store
 
     assert features == len(Store(e2e_server.db_url).load_territory()), "one clickable feature per quartier"
     assert_healthy(page, browser_watch, "Carte, Aucun fond")
@@ -283,7 +283,7 @@ def click_on_map(frame, lat: float, lon: float) -> str:
 
 
 def test_clicking_a_quartier_shows_its_panel(app_page, e2e_server, browser_watch, artifacts_dir):
-    from geo.store import Store
+    from geo.store.database import Store
 
     territory = Store(e2e_server.db_url).load_territory()
     lat, lon = ENTRY_POINT
@@ -336,7 +336,7 @@ def test_saisie_report_is_stored_and_appears_on_the_maps(app_page, e2e_server, b
     # "Dernier signalement enregistré : ID."
     found = re.search(r"enregistré\s*[(:]\s*([^\s)]+?)\)?\.?(?:\s|$)", success.first.inner_text())
     assert found, success.first.inner_text()
-    from geo.store import Store
+    from geo.store.database import Store
 
     stored = Store(e2e_server.db_url).get_report(found.group(1))
     assert stored is not None, f"report {found.group(1)} is not in the store"
@@ -401,7 +401,7 @@ def test_saisie_ma_position_fills_the_coordinates(app_page, e2e_server, browser_
 
 @pytest.mark.parametrize("browser_context_options", [PHONE], indirect=True, ids=["position-not-allowed"])
 def test_saisie_ma_position_refused_says_so_in_the_control(app_page, e2e_server, browser_watch, artifacts_dir):
-    from geo.entry_map import LOCATE_ERROR
+    from geo.maps.entry_map import LOCATE_ERROR
 
     page = app_page
     open_page(page, e2e_server, "/saisie", TITLES["Saisie"])

@@ -10,9 +10,9 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from geo.demo import build_demo_store
+from geo.demo.build import build_demo_store
 from geo.settings import DATA_DIR
-from geo.store import Store
+from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"

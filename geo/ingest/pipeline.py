@@ -1,0 +1,162 @@
+"""Validate a file's chunks and stage them, in worker processes for large files, inline otherwise.
+
+Validation (pandas, shapely) is mostly Python work that holds the global interpreter lock, so threads
+barely overlap it. For a large file, the importing process reads the chunks and hands them to worker
+processes, which validate them and write the results into their own staging file
+(:mod:`geo.store.staging`); only counts travel back. The store then loads the staged chunks in file order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing.util import Finalize
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import StoreError
+from geo.ingest.formats import ColumnMapping
+from geo.store.staging import StagedChunk, StageWriter
+from geo.taxonomy import Taxonomy
+
+__all__ = ["ValidationJob", "ValidatedChunk", "validate_chunks", "default_workers", "PARALLEL_MIN_BYTES",
+           "MAX_WORKERS"]
+
+PARALLEL_MIN_BYTES = 16 << 20  # below this, starting processes costs more than it saves
+MAX_WORKERS = 4  # each worker holds a chunk, the taxonomy and the territory: bounds memory
+_PENDING_PER_WORKER = 2  # chunks handed out ahead per worker: bounds memory, keeps workers busy
+
+
+@dataclass(frozen=True)
+class ValidationJob:
+    """Everything a validator needs, picklable so that a worker process can run it.
+
+    Attributes
+    ----------
+    stage_dir
+        Folder of the staging files; each validator writes its own file there.
+    """
+
+    mapping: ColumnMapping
+    taxonomy: Taxonomy
+    territory: gpd.GeoDataFrame
+    stage_dir: str
+    crs: str | int | None = None
+    category_map: Mapping[str, str] = field(default_factory=dict)
+    timezone: str = "Europe/Paris"
+    now: pd.Timestamp | None = None
+
+
+@dataclass
+class ValidatedChunk:
+    """One chunk, validated and staged: where its rows are, and what was noticed."""
+
+    read: int
+    staged: StagedChunk
+    unknown_categories: Counter
+    swapped: int
+
+
+class _Validator:
+    """Validates chunks of one job and stages them into one file."""
+
+    def __init__(self, job: ValidationJob, name: str) -> None:
+        self.job = job
+        self.writer = StageWriter(Path(job.stage_dir) / f"{name}.sqlite")
+
+    def __call__(self, index: int, chunk: pd.DataFrame) -> ValidatedChunk:
+        from geo.ingest.importer import prepare_rows  # noqa: PLC0415 - geo.ingest.importer imports this module
+
+        job = self.job
+        prepared = prepare_rows(chunk, job.mapping, taxonomy=job.taxonomy, territory=job.territory,
+                                category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs)
+        staged = self.writer.write(index, prepared.valid, prepared.rejected)
+        return ValidatedChunk(read=len(chunk), staged=staged, unknown_categories=prepared.unknown_categories,
+                              swapped=prepared.swapped)
+
+
+_worker_validator: _Validator | None = None  # one per worker process
+
+
+def _start_worker(job: ValidationJob) -> None:
+    global _worker_validator  # noqa: PLW0603 - per-process state of a pool worker
+    _worker_validator = _Validator(job, f"worker-{os.getpid()}")
+    Finalize(_worker_validator.writer, _worker_validator.writer.close, exitpriority=10)
+
+
+def _validate_in_worker(index: int, chunk: pd.DataFrame) -> ValidatedChunk:
+    if _worker_validator is None:
+        raise RuntimeError("expected the pool initializer to have run; found no validator in this worker")
+    return _worker_validator(index, chunk)
+
+
+def default_workers(size: int) -> int:
+    """Return how many worker processes suit a file of ``size`` bytes: 0 (inline) for small files."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(MAX_WORKERS, cores) if size >= PARALLEL_MIN_BYTES and cores > 1 else 0
+
+
+def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, workers: int = 0
+                    ) -> Iterator[ValidatedChunk]:
+    """Validate and stage ``chunks``; yield them in order.
+
+    Parameters
+    ----------
+    job
+        How to validate, and where to stage.
+    chunks
+        Raw text chunks as read by :func:`geo.ingest.readers.open_source`, read in this process.
+    workers
+        Worker processes; 0 validates in this process.
+
+    Raises
+    ------
+    InputError
+        As raised by reading or validating a chunk.
+    StoreError
+        When a worker process dies.
+    """
+    inline: _Validator | None = None
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[Future] = deque()
+    try:
+        if workers > 0:
+            context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                       initargs=(job,))
+            started = [pool.submit(_started) for _ in range(workers)]  # start every worker now
+        for index, chunk in enumerate(chunks):
+            if pool is None or not any(f.done() for f in started):
+                # no worker is up yet (it takes a second to start one): validate here meanwhile
+                inline = inline or _Validator(job, "inline")
+                pending.append(_finished(inline(index, chunk)))
+            else:
+                pending.append(pool.submit(_validate_in_worker, index, chunk))
+            while len(pending) > workers * _PENDING_PER_WORKER or (pending and pending[0].done()):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise StoreError(f"un processus de validation s'est arrêté ({exc}) ; rien n'est enregistré") from None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if inline is not None:
+            inline.writer.close()
+
+
+def _started() -> None:
+    """Return at once: a worker runs it once its initializer is done."""
+
+
+def _finished(result: ValidatedChunk) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
