@@ -1,0 +1,102 @@
+"""Commands that bring data in: ``import``, ``territory``, ``recategorize``, ``batches``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from geo.cli.output import emit, say
+from geo.ingest.importer import ImportOptions, import_file, read_category_map, write_rejects
+from geo.ingest.recategorize import apply_category_map, unknown_labels
+from geo.ingest.territory import install_territory, read_boundaries
+from geo.settings import Settings
+from geo.store.database import Store
+from geo.taxonomy import load_taxonomy
+
+_COLUMN_HELP = {
+    "lat": "de la latitude", "lon": "de la longitude", "time": "de la date d'observation",
+    "clock": "de l'heure, si elle est séparée de la date", "category": "de la catégorie",
+    "id": "de l'identifiant source", "description": "de la description", "severity": "de la gravité",
+    "status": "du statut", "team": "de l'équipe", "author": "de l'auteur",
+}
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    columns = {name: getattr(args, name) for name in ("lat", "lon", "time", "clock", "category", "id",
+                                                      "description", "severity", "status", "team", "author")}
+    options = ImportOptions(
+        columns={k: v for k, v in columns.items() if v}, time_format=args.time_format, encoding=args.encoding,
+        sep=args.sep, source=args.source, crs=args.crs, timezone=settings.timezone,
+        category_map=read_category_map(args.category_map) if args.category_map else {},
+    )
+    summary = import_file(store, args.path, taxonomy=taxonomy, options=options)
+    for warning in summary.warnings:
+        say(f"attention : {warning}")
+    if args.rejects:
+        lines = write_rejects(store.read_quarantine(batch_id=summary.batch_id), args.rejects)
+        say(f"{summary.quarantined} ligne(s) en quarantaine, {lines} motif(s) écrits dans {args.rejects}")
+    emit(summary.counts())
+    return 0
+
+
+def _cmd_territory(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    territory = read_boundaries(args.path, code=args.code, name=args.name, population=args.population,
+                                crs=args.crs, priority=args.priority)
+    result = install_territory(store, territory, source_name=Path(args.path).name)
+    emit(result)
+    return 0
+
+
+def _cmd_recategorize(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    changed = apply_category_map(store, read_category_map(args.category_map), taxonomy=load_taxonomy(
+        settings.taxonomy_path))
+    emit({"changed": changed, "unknown_categories": unknown_labels(store)})
+    return 0
+
+
+def _cmd_batches(args: argparse.Namespace, settings: Settings) -> int:
+    table = Store(settings.db_url).list_batches().head(args.limit)
+    print(table.drop(columns=["options"]).to_json(orient="records", force_ascii=False))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add this group's subcommands to ``python -m geo``."""
+    imp = sub.add_parser("import", parents=[common],
+                         help="importer un fichier de signalements (CSV, XLSX, GeoJSON, GPKG, Open311)")
+    imp.add_argument("path", type=Path)
+    for name, text in _COLUMN_HELP.items():
+        imp.add_argument(f"--{name}", metavar="COL", help=f"colonne {text}")
+    imp.add_argument("--time-format", metavar="FMT", help="format strptime des dates, ex. %%d/%%m/%%Y %%H:%%M")
+    imp.add_argument("--encoding", help="encodage du CSV (détecté sinon : UTF-8, UTF-8 BOM, cp1252)")
+    imp.add_argument("--sep", help="séparateur du CSV (détecté sinon)")
+    imp.add_argument("--source", help="espace de noms des identifiants source (défaut : le format reconnu)")
+    imp.add_argument("--crs", help="CRS des colonnes de coordonnées s'il ne s'agit pas de WGS84 (ex. 2154)")
+    imp.add_argument("--category-map", type=Path, metavar="FILE",
+                     help="correspondance libellé → code de catégorie (JSON ou CSV libellé;code)")
+    imp.add_argument("--rejects", type=Path, metavar="FILE", help="écrire les lignes en quarantaine (CSV)")
+    imp.set_defaults(run=_cmd_import)
+
+    ter = sub.add_parser("territory", parents=[common],
+                         help="charger les quartiers (GeoJSON, GeoPackage, Shapefile)")
+    ter.add_argument("path", type=Path)
+    ter.add_argument("--code", required=True, metavar="FIELD", help="champ du code de quartier")
+    ter.add_argument("--name", required=True, metavar="FIELD", help="champ du nom de quartier")
+    ter.add_argument("--population", metavar="FIELD", help="champ de la population")
+    ter.add_argument("--priority", metavar="FIELD", help="champ booléen : quartier prioritaire (QPV)")
+    ter.add_argument("--crs", metavar="EPSG", help="CRS du fichier s'il n'en déclare pas (ex. 2154)")
+    ter.set_defaults(run=_cmd_territory)
+
+    rec = sub.add_parser("recategorize", parents=[common],
+                         help="rattacher les libellés inconnus (catégorie « autre ») à une catégorie")
+    rec.add_argument("--category-map", type=Path, required=True, metavar="FILE",
+                     help="correspondance libellé → code de catégorie (JSON ou CSV libellé;code)")
+    rec.set_defaults(run=_cmd_recategorize)
+
+    bat = sub.add_parser("batches", parents=[common],
+                         help="lister les imports (lots) avec leur provenance et leurs comptes")
+    bat.add_argument("--limit", type=int, default=20)
+    bat.set_defaults(run=_cmd_batches)
