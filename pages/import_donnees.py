@@ -3,6 +3,7 @@
 import streamlit as st
 
 from geo.errors import InputError
+from geo.export.safe_csv import csv_bytes
 from geo.ingest.importer import ImportOptions, rejects_table
 from geo.ingest.recategorize import apply_category_map
 from ui import import_form, loaders
@@ -65,8 +66,8 @@ for warning in summary.warnings:
     st.warning(warning)
 if summary.quarantined:
     rejects = rejects_table(loaders.store().read_quarantine(batch_id=summary.batch_id))
-    st.download_button("Télécharger les lignes en quarantaine (CSV)", rejects.to_csv(sep=";", index=False)
-                       .encode("utf-8-sig"), file_name=f"quarantaine-lot-{summary.batch_id}.csv", mime="text/csv")
+    st.download_button("Télécharger les lignes en quarantaine (CSV)", csv_bytes(rejects),
+                       file_name=f"quarantaine-lot-{summary.batch_id}.csv", mime="text/csv")
     st.dataframe(rejects.drop(columns=["ligne_brute"]), hide_index=True, width="stretch")
 if summary.unknown_categories:
     st.subheader("Catégories inconnues")

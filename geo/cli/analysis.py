@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from geo.analysis.aggregation import aggregate_reports, local_bounds, parse_group_keys
+from geo.export.safe_csv import write_csv
 from geo.settings import Settings
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
@@ -24,7 +24,7 @@ def _cmd_aggregate(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         print(table.to_json(orient="records", force_ascii=False))
     else:
-        table.to_csv(sys.stdout, index=False)
+        write_csv(table, None, sep=",")
     return 0
 
 

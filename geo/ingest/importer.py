@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import InputError
+from geo.export.safe_csv import write_csv
 from geo.ingest.formats import detect_mapping
 from geo.ingest.pipeline import ValidationJob, default_workers, validate_chunks
 from geo.ingest.provenance import compress_file, raw_rows_by_number
@@ -222,15 +223,7 @@ def write_rejects(quarantined: pd.DataFrame, path: Path | str) -> int:
     int
         The number of lines written (one per reason).
     """
-    table = rejects_table(quarantined)
-    safe = table.astype(str).map(_neutralise)
-    safe.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
-    return len(safe)
-
-
-def _neutralise(text: str) -> str:
-    """Keep a spreadsheet from reading a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return write_csv(rejects_table(quarantined), path)
 
 
 def read_category_map(path: Path | str) -> dict[str, str]:

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from geo.store.metadata import METADATA
+
 __all__ = ["METADATA", "SCHEMA_VERSION", "MIGRATIONS", "meta", "batches", "neighbourhoods", "reports",
            "quarantine", "status_history", "source_files"]
-
-METADATA = sa.MetaData()
 
 meta = sa.Table(
     "meta", METADATA,
@@ -116,6 +116,7 @@ def _keep_source_files(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
 
-# Each entry brings a store from version ``index`` to ``index + 1``; append, never edit.
+# Each entry brings a store from version ``index`` to ``index + 1``; append, never edit. Entries after the
+# first must be idempotent: on a new store ``_create_v1`` has already created every declared table.
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files]
 SCHEMA_VERSION = len(MIGRATIONS)
