@@ -12,16 +12,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 
 from geo.errors import StoreError
 from geo.store import schema
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["Store", "LoadedChunk", "REPORT_FIELDS", "READ_COLUMNS", "BATCH_CONSTANTS"]
 
@@ -441,15 +443,27 @@ class Store:
                 "code": str(r.code), "name": str(r.name),
                 "population": None if pd.isna(r.population) else int(r.population),
                 "priority": bool(getattr(r, "priority", False)),
-                "geometry_wkb": shapely.to_wkb(r.geometry), "source_name": source_name,
+                "geometry_wkb": r.geometry.wkb, "source_name": source_name,
             }
             for r in territory.itertuples(index=False)
         ]
         if rows:
             conn.execute(schema.neighbourhoods.insert(), rows)
 
+    def neighbourhood_table(self) -> pd.DataFrame:
+        """Return ``code``, ``name``, ``population`` of the stored neighbourhoods (no geometry), by code."""
+        nb = schema.neighbourhoods
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(nb.c.code, nb.c.name, nb.c.population).order_by(nb.c.code)).all()
+        frame = pd.DataFrame.from_records(rows, columns=["code", "name", "population"])
+        frame["population"] = frame["population"].astype("Int64")
+        return frame
+
     def load_territory(self) -> gpd.GeoDataFrame:
         """Return the stored neighbourhoods as a WGS84 GeoDataFrame (empty when none is loaded)."""
+        import geopandas as gpd  # noqa: PLC0415 - GeoPandas costs half a second to import; few callers need it
+        import shapely  # noqa: PLC0415
+
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(schema.neighbourhoods).order_by(schema.neighbourhoods.c.code)).all()
         frame = pd.DataFrame.from_records(
