@@ -6,7 +6,7 @@ import argparse
 import getpass
 from pathlib import Path
 
-from geo.cli.output import emit, say
+from geo.cli.output import check_output, emit, say
 from geo.errors import InputError
 from geo.ingest.batches import remove_batch
 from geo.ingest.importer import ImportOptions, import_file, read_category_map, write_rejects
@@ -24,6 +24,8 @@ _COLUMN_HELP = {
 }
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.rejects and str(args.rejects) != "-":
+        check_output(args.rejects, option="--rejects")  # before anything is read or stored
     store = Store(settings.db_url)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     columns = {name: getattr(args, name) for name in ("lat", "lon", "time", "clock", "category", "id",
@@ -36,11 +38,18 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     summary = import_file(store, args.path, taxonomy=taxonomy, options=options)
     for warning in summary.warnings:
         say(f"attention : {warning}")
+    status = 0
     if args.rejects:
-        lines = write_rejects(store.read_quarantine(batch_id=summary.batch_id), args.rejects)
-        say(f"{summary.quarantined} ligne(s) en quarantaine, {lines} motif(s) écrits dans {args.rejects}")
+        try:
+            lines = write_rejects(store.read_quarantine(batch_id=summary.batch_id), args.rejects)
+        except OSError as exc:  # the summary of what was stored is printed all the same
+            say(f"erreur : lignes en quarantaine non écrites dans {args.rejects} ({exc.strerror or exc}) ; le lot "
+                f"{summary.batch_id} est enregistré, sa quarantaine reste consultable sur la page Import")
+            status = 1
+        else:
+            say(f"{summary.quarantined} ligne(s) en quarantaine, {lines} motif(s) écrits dans {args.rejects}")
     emit(summary.counts())
-    return 0
+    return status
 
 
 def _cmd_territory(args: argparse.Namespace, settings: Settings) -> int:
