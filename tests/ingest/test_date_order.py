@@ -148,3 +148,17 @@ def test_an_explicit_format_is_never_second_guessed(tmp_path, taxonomy, tmp_stor
     assert (summary.stored, summary.quarantined) == (1, 1)
     assert stored_dates(tmp_store) == {"ligne 1": "2026-04-03"}
     assert not any("d'abord" in w or "ambiguës" in w for w in summary.warnings)
+
+
+def test_the_preview_reads_dates_in_the_order_the_import_will_use_and_says_it(tmp_path, taxonomy, tmp_store):
+    from geo.ingest.preview import preview_file
+
+    path = write(tmp_path, ["03/04/2026 10:00", "03/25/2026 11:00"])
+    preview = preview_file(path, taxonomy=taxonomy, territory=tmp_store.load_territory())
+    assert preview.mapping.date_order == MONTH_FIRST
+    assert preview.rows["problèmes"].tolist() == ["", ""]
+    assert any("mois d'abord" in w for w in preview.warnings)
+    assert "Date d'observation ← colonne « date »" in preview.mapping_lines()
+    ambiguous = preview_file(write(tmp_path, ["03/04/2026"], name="b.csv"), taxonomy=taxonomy,
+                             territory=tmp_store.load_territory())
+    assert any("ambiguës" in w for w in ambiguous.warnings)
