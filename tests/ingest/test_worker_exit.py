@@ -93,3 +93,45 @@ def test_workers_and_resource_tracker_exit_when_the_import_is_killed(tmp_path):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert not list(tmp_path.glob(f"{SCRATCH_PREFIX}*"))
+
+
+def test_a_worker_whose_parent_died_during_its_start_exits_at_once(tmp_path):
+    """The parent's death before the signal was armed: the worker sees another parent and leaves."""
+    code = ("import os, time\n"
+            "from geo.ingest.pipeline import _die_with_parent\n"
+            "_die_with_parent(os.getppid() + 100_000)\n"  # not this process's parent: as if it had died
+            "print('still here')\n")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 1 and "still here" not in done.stdout, done.stderr
+
+
+def test_the_watcher_ends_a_worker_whose_parent_dies(tmp_path):
+    """Without the kernel's signal (another system), the watching thread ends the orphan within a second."""
+    child = ("import os, sys, time\n"
+             "from geo.ingest import pipeline\n"
+             "pipeline._PR_SET_PDEATHSIG = 0\n"  # prctl(0, …) does nothing: only the watcher is left
+             "pipeline._die_with_parent(os.getppid())\n"
+             "print(os.getpid(), flush=True)\n"
+             "time.sleep(60)\n")
+    middle = ("import subprocess, sys, time\n"
+              f"subprocess.Popen([sys.executable, '-c', {child!r}])\n"
+              "time.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", middle], env=env, stdout=subprocess.PIPE, text=True)
+    process = None
+    try:
+        process = psutil.Process(int(parent.stdout.readline()))
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and alive(process):
+            time.sleep(0.05)
+        assert not alive(process)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if process is not None and alive(process):
+            process.kill()
