@@ -17,10 +17,7 @@ _RESULT = "import_resultat"  # the Import page's last result: forgotten when its
 
 def session_user() -> str | None:
     """Return the signed-in user's name (or e-mail) when the app has sign-in, else ``None``."""
-    try:
-        user = st.user.to_dict()
-    except Exception:  # no user information in this Streamlit set-up (no sign-in configured)
-        return None
+    user = st.user.to_dict()  # without sign-in configured: no ``is_logged_in``
     if not user.get("is_logged_in"):
         return None
     return user.get("name") or user.get("email")
