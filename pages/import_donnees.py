@@ -55,6 +55,7 @@ if st.button("Importer", type="primary", disabled=check.mapping is None, key="im
         st.error(f"Import refusé, rien n'a été enregistré : {exc}")
         st.stop()
     st.session_state["import_resultat"] = summary
+    st.rerun()  # the list of batches, drawn above, shows the new one
 
 summary = st.session_state.get("import_resultat")
 if summary is None:
