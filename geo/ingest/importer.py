@@ -187,8 +187,6 @@ def import_file(
         summary.read, summary.quarantined = validated.read, validated.quarantined
         summary.unknown_categories.update(validated.unknown_categories)
         summary.swapped_coordinates = validated.swapped
-        if mapping.time is not None:
-            summary.warnings.extend(date_order_warnings(validated.evidence, mapping.time))
         staged = validated.staged
         provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
         parts = kept.result()
@@ -216,6 +214,8 @@ def import_file(
                 )
             store.insert_source_parts(conn, summary.batch_id, parts)
             store.finish_batch(conn, summary.batch_id, summary.counts())
+    if mapping.time is not None:
+        summary.warnings.extend(date_order_warnings(validated.evidence, mapping.time, batch_id=summary.batch_id))
     if summary.read == 0:
         summary.warnings.append("le fichier n'a qu'une ligne d'en-tête : aucune ligne lue")
     if summary.swapped_coordinates:

@@ -112,8 +112,14 @@ def order_evidence(values: pd.Series) -> OrderEvidence:
     )
 
 
-def date_order_warnings(evidence: OrderEvidence, column: str) -> list[str]:
-    """Return French warnings on the order of day and month chosen for ``column`` (none for ISO dates)."""
+def date_order_warnings(evidence: OrderEvidence, column: str, *, batch_id: int | None = None) -> list[str]:
+    """Return French warnings on the order of day and month chosen for ``column`` (none for ISO dates).
+
+    Parameters
+    ----------
+    batch_id
+        The batch the file was imported as (the hint says how to undo it); ``None`` before the import.
+    """
     order = evidence.order()
     if order is None:
         return []
@@ -122,8 +128,12 @@ def date_order_warnings(evidence: OrderEvidence, column: str) -> list[str]:
         warnings.append(
             f"dates de la colonne « {column} » ambiguës : jour et mois y sont tous deux ≤ 12 "
             f"({evidence.ambiguous} valeur(s)), rien ne dit si « 03/04 » est le 3 avril ou le 4 mars. Lues jour "
-            "d'abord (jj/mm/aaaa, l'usage français). Fichier au format américain (mm/jj/aaaa) ? Annulez ce lot "
-            "et réimportez avec le format des dates %m/%d/%Y (--time-format)."
+            "d'abord (jj/mm/aaaa, l'usage français). " + (
+                f"Fichier au format américain (mm/jj/aaaa) ? Annulez ce lot (python -m geo batches remove {batch_id}, "
+                "ou page Import) et réimportez avec le format des dates %m/%d/%Y (--time-format)."
+                if batch_id is not None else
+                "Fichier au format américain (mm/jj/aaaa) ? Indiquez le format des dates %m/%d/%Y "
+                "(--time-format, ou « Format des dates » dans Options de lecture).")
         )
     elif order == MONTH_FIRST:
         warnings.append(

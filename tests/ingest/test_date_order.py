@@ -86,6 +86,7 @@ def test_an_undecidable_column_is_read_day_first_and_said_so(tmp_path, taxonomy,
     assert stored_dates(tmp_store) == {"ligne 0": "2026-04-03", "ligne 1": "2026-02-01", "ligne 2": "2026-11-12"}
     [warning] = [w for w in summary.warnings if "ambiguës" in w]
     assert "« date »" in warning and "jour d'abord" in warning and "%m/%d/%Y" in warning
+    assert f"python -m geo batches remove {summary.batch_id}" in warning
 
 
 def test_iso_dates_raise_no_order_warning(tmp_path, taxonomy, tmp_store):
@@ -161,4 +162,5 @@ def test_the_preview_reads_dates_in_the_order_the_import_will_use_and_says_it(tm
     assert "Date d'observation ← colonne « date »" in preview.mapping_lines()
     ambiguous = preview_file(write(tmp_path, ["03/04/2026"], name="b.csv"), taxonomy=taxonomy,
                              territory=tmp_store.load_territory())
-    assert any("ambiguës" in w for w in ambiguous.warnings)
+    [warning] = [w for w in ambiguous.warnings if "ambiguës" in w]
+    assert "Options de lecture" in warning and "Annulez" not in warning
