@@ -125,8 +125,11 @@ def test_worker_processes_follow_the_order_decided_for_the_file(tmp_path, taxono
 
     def chunks():
         for index in range(4):
-            if index == 1:
-                time.sleep(4)  # time for the workers to start: the next chunks go to them
+            if index == 1:  # wait for a worker to be up (its staging file exists): the next chunks go to workers
+                deadline = time.monotonic() + 120
+                while not list(tmp_path.glob("worker-*")) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1)
             yield pd.DataFrame({"date": ["03/04/2026", "12/13/2026"], "latitude": [str(NORTH_POINT[0])] * 2,
                                 "longitude": [str(NORTH_POINT[1])] * 2, "categorie": ["tags"] * 2},
                                index=[2 + 2 * index, 3 + 2 * index])

@@ -27,7 +27,7 @@ def big_csv(path: Path) -> Path:
     line = "{i};2026-03-{d:02d} 10:{m:02d};tags;47.3{i:06d};5.0{i:06d};une description assez longue {i}\n"
     rows = []
     size, i = 0, 0
-    while size < PARALLEL_MIN_BYTES * 1.5:
+    while size < PARALLEL_MIN_BYTES * 3:
         rows.append(line.format(i=i, d=i % 28 + 1, m=i % 60))
         size += len(rows[-1])
         i += 1
@@ -60,7 +60,8 @@ def test_workers_and_resource_tracker_exit_when_the_import_is_killed(tmp_path):
         while time.monotonic() < deadline and importer.poll() is None:
             children = parent.children(recursive=True)
             workers = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
-            if workers and scratch_size(tmp_path) > 0:
+            # a worker's staging file: it is started and validating
+            if workers and list(tmp_path.glob(f"{SCRATCH_PREFIX}*/**/worker-*")):
                 break
             time.sleep(0.05)
         assert importer.poll() is None, "the import ended before its workers could be seen: file too small?"
