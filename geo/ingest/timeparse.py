@@ -95,6 +95,8 @@ class OrderEvidence:
 def order_evidence(values: pd.Series) -> OrderEvidence:
     """Count the values of a time column that read only day first, only month first, or both ways."""
     text = pa.array(values.fillna("").astype(str), type=pa.string())
+    if isinstance(text, pa.ChunkedArray):  # pandas' Arrow-backed strings come in several chunks
+        text = text.combine_chunks()
     parts = pc.extract_regex(text, _NUMERIC_DATE)
     valid = parts.is_valid()
     if not pc.any(valid).as_py():

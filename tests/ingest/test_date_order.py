@@ -45,6 +45,13 @@ def test_evidence_counts_what_each_value_allows(values, expected):
     assert order_evidence(pd.Series(values, dtype=object)) == expected
 
 
+def test_evidence_of_arrow_backed_text_in_several_chunks():
+    """pandas' ``str`` columns read from a large file are Arrow arrays of several chunks."""
+    values = pd.concat([pd.Series(["03/25/2026"], dtype="str"), pd.Series(["01/02/2026", None], dtype="str")],
+                       ignore_index=True)
+    assert order_evidence(values) == OrderEvidence(month_first=1, ambiguous=1)
+
+
 def test_the_order_of_the_column_is_the_one_most_values_require():
     assert OrderEvidence(day_first=3, month_first=1).order() == DAY_FIRST
     assert OrderEvidence(day_first=1, month_first=3).order() == MONTH_FIRST
