@@ -123,7 +123,7 @@ class TextEncoding:
 
 
 def split_lines(data: bytes) -> list[bytes]:
-    """Split bytes into lines, each with its line ending (``\\r\\n``, ``\\r`` or ``\\n``)."""
+    """Split bytes into lines, each with its line ending (CR LF, CR or LF)."""
     lines, start = [], 0
     for match in _LINE_END.finditer(data):
         lines.append(data[start:match.end()])
@@ -183,14 +183,24 @@ def forced_encoding(opener: Opener, name: str, codec: str) -> TextEncoding:
     if codec.startswith("utf-16") or codec.startswith("utf_16"):
         found.codec = "utf-16"
         return found
+    decoder = codecs.getincrementaldecoder("utf-8" if mixed else codec)("replace")
+    line = 1
     with opener() as fh:
         head = fh.read(4)
         if codec in ("utf-8", "utf-8-sig") and head.startswith(codecs.BOM_UTF8):
             found.bom, found.codec = codecs.BOM_UTF8, "utf-8"
         nuls = head.count(0)
-        while block := fh.read(_BLOCK):
+        block = head[len(found.bom):]
+        while True:
             nuls += block.count(0)
+            text = decoder.decode(block)
+            if len(found.suspicious) < _EXAMPLES and SUSPICIOUS_TEXT.search(text):
+                found.suspicious += suspicious_text(text, first_line=line)
+            line += text.count("\n")
+            if not (block := fh.read(_BLOCK)):
+                break
     found.nul_bytes = nuls
+    found.suspicious = found.suspicious[:_EXAMPLES]
     return found
 
 
@@ -273,7 +283,8 @@ def _eight_bit(opener: Opener, name: str, bom: bytes) -> TextEncoding:
                     decoded = text.decode("utf-8")
                     utf8_lines += 1
                     if len(suspicious) < _EXAMPLES and SUSPICIOUS_TEXT.search(decoded):
-                        suspicious += suspicious_text(decoded, first_line=line + block.count(b"\n", 0, block.find(text)))
+                        at = line + block.count(b"\n", 0, block.find(text))
+                        suspicious += suspicious_text(decoded, first_line=at)
                 except UnicodeDecodeError:
                     other_lines += 1
                     parts.append(text)
@@ -331,6 +342,7 @@ class DecodedText(io.TextIOBase):
             raw.read(start)
 
     def readable(self) -> bool:
+        """Return ``True``: the stream is read, never written."""
         return True
 
     def _fill(self) -> None:
@@ -363,6 +375,7 @@ class DecodedText(io.TextIOBase):
         self._buffer += "".join(pieces)
 
     def read(self, size: int = -1) -> str:
+        """Return up to ``size`` characters (all the rest when negative)."""
         while not self._done and (size < 0 or len(self._buffer) < size):
             self._fill()
         if size < 0:
@@ -372,5 +385,6 @@ class DecodedText(io.TextIOBase):
         return out
 
     def close(self) -> None:
+        """Close the underlying file."""
         self._raw.close()
         super().close()

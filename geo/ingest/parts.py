@@ -98,7 +98,7 @@ def _sheet_part(name: str, sheet: str, frame: pd.DataFrame) -> Part:
     head = text.head(HEAD_ROWS).to_numpy(dtype=object).tolist()
     found = find_header(head)
     if found is None:
-        return Part(sheet, 0, [], lambda: pd.DataFrame(), is_table=False)
+        return Part(sheet, 0, [], pd.DataFrame, is_table=False)
     cols = column_names([str(c) for c in head[found]], text.shape[1], name=f"{name}, feuille « {sheet} »")
     body = text.iloc[found + 1:].copy()
     body.columns = cols.names
@@ -135,7 +135,9 @@ def _find(parts: list[Part], wanted: str, *, name: str, kind: str) -> Part:
             return found[0]
     if re.fullmatch(r"\s*\d+\s*", wanted) and 1 <= int(wanted) <= len(parts):
         return parts[int(wanted) - 1]
-    raise InputError(f"{name} : {singular} « {wanted} » introuvable ; {plural} du fichier : {_listing(parts, singular)}")
+    raise InputError(
+        f"{name} : {singular} « {wanted} » introuvable ; {plural} du fichier : {_listing(parts, singular)}"
+    )
 
 
 def choose_parts(parts: list[Part], wanted: str | None, *, name: str, kind: str) -> tuple[list[Part], list[str]]:
@@ -162,7 +164,7 @@ def choose_parts(parts: list[Part], wanted: str | None, *, name: str, kind: str)
     ignored = [p for p in filled if p not in usable]
     if ignored:
         warnings.append(
-            f"{name} : {plural} ignorée(s), sans tableau de signalements : {_listing(ignored, singular)} ; "
+            f"{name} : {singular}(s) ignorée(s), sans tableau de signalements : {_listing(ignored, singular)} ; "
             f"pour en lire une, choisissez-la ({option} NOM)"
         )
     if len(usable) == 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +30,8 @@ class FilePreview:
         The recognised mapping, or ``None`` when required fields are missing (see ``problem``).
     rows
         The first rows with a ``problèmes`` column (empty when the row would be stored).
+    warnings
+        What the reader noticed in the file (sheets read together, title lines, encodings, suspicious text).
     """
 
     format: str
@@ -38,6 +40,7 @@ class FilePreview:
     mapping: ColumnMapping | None
     problem: str | None
     rows: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
 
 
 def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoDataFrame,
@@ -50,14 +53,15 @@ def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoData
         When the file itself cannot be read (encoding, separator, empty file…).
     """
     options = options or ImportOptions()
-    source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=rows, crs=options.crs)
+    source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=rows, crs=options.crs,
+                         sheet=options.sheet, layer=options.layer)
     first = next(iter(source.chunks), pd.DataFrame(columns=source.columns)).head(rows)
     visible = [c for c in first.columns if not c.startswith("__")]
     try:
         mapping = detect_mapping(source.columns, overrides={**options.columns, "time_format": options.time_format},
                                  source=options.source)
     except InputError as exc:
-        return FilePreview(source.format, source.details, visible, None, str(exc), first[visible])
+        return FilePreview(source.format, source.details, visible, None, str(exc), first[visible], source.warnings)
     prepared = prepare_rows(first, mapping, taxonomy=taxonomy, territory=territory,
                             category_map=options.category_map, timezone=options.timezone, crs=options.crs)
     problems = {item["row_number"]: "; ".join(f"{r['column']} : {r['reason']}" for r in json.loads(item["reasons"]))
@@ -65,4 +69,4 @@ def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoData
     table = first[visible].copy()
     table.insert(0, "problèmes", [problems.get(i, "") for i in first.index])
     table.insert(0, "ligne", first.index)
-    return FilePreview(source.format, source.details, visible, mapping, None, table)
+    return FilePreview(source.format, source.details, visible, mapping, None, table, source.warnings)

@@ -210,9 +210,9 @@ def _open_csv(name: str, path: Path, opener: Opener, *, encoding: str | None, se
                         )
                     chunk.index = np.arange(row, row + len(chunk))
                     row += len(chunk)
-                    chunk = drop_blank_rows(chunk, cols.unnamed)
-                    if len(chunk):
-                        yield chunk
+                    kept = drop_blank_rows(chunk, cols.unnamed)
+                    if len(kept):
+                        yield kept
         except pd.errors.ParserError as exc:
             raise _parser_error(name, exc, header_row=header_row, sep=sep, opener=opener, encoding=found,
                                 start=start) from None
@@ -351,7 +351,7 @@ def _geo_text(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return text
 
 
-def _layer_part(name: str, source: str, layer: str | None, geometry_type: object, crs: str | int | None,
+def _layer_part(name: str, source: str, layer: str | None, geometry_type: object, *, crs: str | int | None,
                 details: dict) -> Part:
     try:
         info = pyogrio.read_info(source, layer=layer)
@@ -394,9 +394,10 @@ def _open_geo(name: str, path: Path, source: str, fmt: str, *, crs: str | int | 
         raise InputError(f"{name} : fichier géographique illisible ({exc})") from exc
     details: dict = {}
     if len(layers) <= 1:
-        parts = [_layer_part(name, source, None, layers[0][1] if len(layers) else "Unknown", crs, details)]
+        parts = [_layer_part(name, source, None, layers[0][1] if len(layers) else "Unknown", crs=crs,
+                             details=details)]
     else:
-        parts = [_layer_part(name, source, str(n), g, crs, details) for n, g in layers]
+        parts = [_layer_part(name, source, str(n), g, crs=crs, details=details) for n, g in layers]
     if not any(p.rows for p in parts) and (layer is None or len(parts) == 1):
         raise InputError(f"{name} : le fichier ne contient aucun objet (aucun signalement à importer)")
     found = _from_parts(name, path, fmt, parts, layer, kind="layer", details=details)
@@ -490,7 +491,7 @@ def _find_member(parts: list[Part], wanted: str, name: str) -> str:
 
 # -- which reader -------------------------------------------------------------------------------------
 
-def _sniff(path: Path) -> str | None:
+def _sniff(path: Path) -> str | None:  # noqa: PLR0911 - one answer per signature
     """Return the format the file's first bytes show (``zip``, ``xlsx``, ``ods``, ``gpkg``, ``xls``), if any."""
     with open(path, "rb") as fh:
         head = fh.read(16)
@@ -560,7 +561,8 @@ def open_source(
         raise InputError(f"{path.name} : le fichier est vide (0 octet)")
     suffix = path.suffix.lower()
     by_suffix = _SUFFIX_KIND.get(suffix)
-    kind = sniffed or by_suffix
+    # a "workbook" that is not one is often text (web exports named .xls): read it as CSV
+    kind = sniffed or ("csv" if by_suffix in ("xlsx", "ods", "xls") else by_suffix)
     if kind is None:
         raise InputError(
             f"{path.name} : extension {suffix!r} non prise en charge ; attendu .csv, .xlsx, .ods, .geojson, .json, "
@@ -569,7 +571,7 @@ def open_source(
     if kind == "geo" and sniffed is None:
         return _open_geo(path.name, path, str(path), suffix.lstrip("."), crs=crs, layer=layer)
     mismatch = []
-    if by_suffix is not None and by_suffix not in (kind, "geo") and not (by_suffix == "json" and kind == "csv"):
+    if by_suffix is not None and by_suffix not in (kind, "geo", "json"):
         mismatch = [f"{path.name} : l'extension {suffix or '(aucune)'} ne correspond pas au contenu, qui est "
                     f"{_KIND_NAMES.get(kind, kind)} : lu comme tel"]
     if kind == "xls":
