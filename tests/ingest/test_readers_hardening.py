@@ -9,6 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +29,7 @@ from geo.ingest.parts import PART_ROW_STRIDE
 from geo.ingest.preview import preview_file
 from geo.ingest.provenance import raw_row
 from geo.ingest.readers import list_parts, open_source
+from geo.settings import PROJECT_ROOT
 from geo.store.database import Store
 from tests.conftest import NORTH_POINT, SOUTH_POINT
 from tests.ingest.test_ingest import NOW, check_invariant
@@ -153,7 +157,7 @@ def test_a_geopackage_attribute_table_with_coordinate_columns_is_read_as_a_table
 def test_a_geopackage_attribute_table_without_coordinates_is_refused_saying_so(tmp_store, taxonomy, tmp_path):
     path = tmp_path / "table.gpkg"
     pyogrio.write_dataframe(reports_frame(2).drop(columns=["latitude", "longitude"]), path, layer="liste")
-    with pytest.raises(InputError, match="n'a pas de géométrie.*ni de colonne de coordonnées"):
+    with pytest.raises(InputError, match=r"n'a pas de géométrie.*ni de colonne de coordonnées"):
         import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
     assert tmp_store.list_batches().empty
 
@@ -368,7 +372,7 @@ def test_clean_files_have_no_encoding_warning(tmp_store, taxonomy, tmp_path):
 # -- 5. clearer messages -----------------------------------------------------------------------------------
 
 def test_a_folder_is_not_a_file(capsys, tmp_store, tmp_path):
-    code, out, err = run_cli(capsys, "--db", tmp_store.url, "import", tmp_path)
+    code, _, err = run_cli(capsys, "--db", tmp_store.url, "import", tmp_path)
     assert code == 2
     assert "est un dossier, pas un fichier" in err
 
@@ -395,7 +399,7 @@ def test_nul_bytes_are_removed_the_same_wherever_they_are(tmp_store, taxonomy, t
 def test_an_unterminated_quote_names_its_line_and_the_fix(capsys, tmp_store, tmp_path):
     path = tmp_path / "guillemet.csv"
     path.write_bytes(csv_bytes([row(1), "", row(2, '"Tag sur la porte'), row(3), row(4)]))
-    code, out, err = run_cli(capsys, "--db", tmp_store.url, "import", path)
+    code, _, err = run_cli(capsys, "--db", tmp_store.url, "import", path)
     assert code == 2
     assert "guillemet non fermé" in err and "ligne 4" in err and "guillemet fermant" in err
     assert "virgule" not in err  # no unrelated hint
@@ -539,12 +543,6 @@ def test_every_bad_file_imports_or_is_refused_without_traceback(capsys, tmp_stor
 
 def test_bad_files_through_python_m_geo(tmp_path):
     """The same files in a real process: exit 0 or 2, never a traceback on stderr."""
-    import os  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
-    from geo.settings import PROJECT_ROOT  # noqa: PLC0415
-
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     db = f"sqlite:///{tmp_path / 'v.sqlite'}"
     for name in ("zip-of-csv", "gpkg-attribute-table-no-coordinates", "unterminated-quote", "old-xls"):
