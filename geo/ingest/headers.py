@@ -56,17 +56,18 @@ def _filled(row: list[str]) -> int:
     return sum(1 for cell in row if cell.strip())
 
 
-def _looks_like_header(row: list[str]) -> bool:
-    cells = [c for c in row if c.strip()]
-    return bool(cells) and not any(_VALUE.match(c) for c in cells)
+def _values(row: list[str]) -> int:
+    return sum(1 for cell in row if cell.strip() and _VALUE.match(cell))
 
 
 def find_header(rows: list[list[str]]) -> int | None:
     """Return the index of the header row among ``rows``, or ``None`` when every row is empty.
 
-    The header is the first row whose non-empty cells all look like names (no number, no date), that has
-    at least two of them, and at least 80 % as many as the fullest of the next rows: a title line ("Export
-    du 03/03/2026", "Signalements;;;;") above it is skipped. A one-column table's header is its first row.
+    Rows above the header are skipped only when they are narrower than the table (fewer than two filled
+    cells, or fewer than 80 % as many as the fullest of the next rows): a title line ("Export du 03/03/2026",
+    "Signalements;;;;"). The first row as wide as the table is the header when most of its cells are names
+    (not numbers or dates); when it holds values, the file has no header line and its first row is returned
+    (the mapping then says which columns are missing). A one-column table's header is its first row.
     """
     nonblank = [i for i, row in enumerate(rows) if _filled(row)]
     if not nonblank:
@@ -77,8 +78,9 @@ def find_header(rows: list[list[str]]) -> int | None:
     for pos, i in enumerate(nonblank):
         filled = _filled(rows[i])
         following = [_filled(rows[j]) for j in nonblank[pos + 1:pos + 11]]
-        if filled >= 2 and _looks_like_header(rows[i]) and filled >= 0.8 * max(following, default=0):
-            return i
+        if filled < 2 or filled < 0.8 * max(following, default=0):
+            continue  # a title line, narrower than the table
+        return i if 2 * _values(rows[i]) < filled else nonblank[0]
     return nonblank[0]
 
 
