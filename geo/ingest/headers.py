@@ -64,8 +64,8 @@ def find_header(rows: list[list[str]]) -> int | None:
     """Return the index of the header row among ``rows``, or ``None`` when every row is empty.
 
     Rows above the header are skipped only when they are narrower than the table (fewer than two filled
-    cells, or fewer than 80 % as many as the fullest of the next rows): a title line ("Export du 03/03/2026",
-    "Signalements;;;;"). The first row as wide as the table is the header when most of its cells are names
+    cells, at most half as many as the fullest of the next rows, or fewer than the next row of names): a
+    title line ("Export du 03/03/2026", "Signalements;;;;"). The first row as wide as the table is the header when most of its cells are names
     (not numbers or dates); when it holds values, the file has no header line and its first row is returned
     (the mapping then says which columns are missing). A one-column table's header is its first row.
     """
@@ -78,9 +78,13 @@ def find_header(rows: list[list[str]]) -> int | None:
     for pos, i in enumerate(nonblank):
         filled = _filled(rows[i])
         following = [_filled(rows[j]) for j in nonblank[pos + 1:pos + 11]]
-        if filled < 2 or filled < 0.8 * max(following, default=0):
-            continue  # a title line, narrower than the table
-        return i if 2 * _values(rows[i]) < filled else nonblank[0]
+        if filled < 2 or 2 * filled <= max(following, default=0):
+            continue  # a title line, at most half as wide as the table
+        if 2 * _values(rows[i]) >= filled:
+            return nonblank[0]  # values: no header line
+        if following and following[0] > filled and 2 * _values(rows[nonblank[pos + 1]]) < following[0]:
+            continue  # a line of names above a wider line of names: a title above the header
+        return i
     return nonblank[0]
 
 

@@ -181,7 +181,7 @@ def test_geojson_adds_point_columns(tmp_path):
      "encodage non reconnu"),
     ("inconnu.csv", b"lat;lon;texte\n1;2;\x81\x8d\xc3\n", "encodage non reconnu"),
     ("doublons.csv", b"lat;lat;lon\n1;2;3\n", "colonnes en double"),
-    ("table.ods", b"whatever", "classeur illisible"),
+    ("table.ods", b"PK\x03\x04whatever", "illisible"),
     ("notes.pdf", b"%PDF-1.4", "extension '.pdf' non prise en charge"),
     ("liste.json", b'{"foo": 1}', "JSON non reconnu"),
     ("casse.json", b'[{"a": ', "JSON invalide"),

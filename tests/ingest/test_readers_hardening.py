@@ -24,6 +24,7 @@ from shapely.geometry import Point
 
 from geo.cli.main import main
 from geo.errors import InputError
+from geo.ingest.headers import find_header
 from geo.ingest.importer import ImportOptions, import_file
 from geo.ingest.parts import PART_ROW_STRIDE
 from geo.ingest.preview import preview_file
@@ -553,3 +554,18 @@ def test_bad_files_through_python_m_geo(tmp_path):
                               text=True, env=env, cwd=tmp_path, timeout=120, check=False)
         assert done.returncode in (0, 2), done.stderr
         assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    ([["date", "categorie", "lat"], ["2026-03-01", "tags", "47.3"]], 0),
+    ([["Signalements de mars", "", ""], ["date", "categorie", "lat"], ["2026-03-01", "tags", "47.3"]], 1),
+    ([["Rapport", "Dijon", "mars"], [], ["a", "b", "c", "d", "e", "f"], ["1", "2", "3", "4", "5", "6"]], 2),
+    ([["Export du 03/03/2026", "Commune", "Équipe"], ["a", "b", "c", "d", "e"], ["1", "2", "3", "4", "5"]], 1),
+    ([["a", "b", "2025"], ["1", "2", "3"]], 0),  # one numeric name does not make a header a data row
+    ([["a", "b", "c"], ["1", "2", "3", "4", "5"]], 0),  # a data row with extra fields: refused later
+    ([["1", "2", "3"], ["4", "5", "6"]], 0),  # no header at all: the mapping will say so
+    ([[], ["", " "], ["seule"], ["valeur"]], 2),
+    ([[], [""]], None),
+])
+def test_find_header(rows, expected):
+    assert find_header(rows) == expected
