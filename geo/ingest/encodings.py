@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import numpy as np
+
 from geo.errors import InputError
 
 __all__ = ["TextEncoding", "DecodedText", "detect_encoding", "forced_encoding", "suspicious_text",
@@ -22,15 +24,15 @@ __all__ = ["TextEncoding", "DecodedText", "detect_encoding", "forced_encoding", 
 Opener = Callable[[], BinaryIO]
 _BLOCK = 1 << 20
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-# A multi-byte UTF-8 sequence: in a file that is not valid UTF-8 as a whole, a line holding one that decodes
-# as UTF-8 was written in UTF-8 (pure cp1252 French text almost never forms one)
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+# In a file that is not valid UTF-8 as a whole, a non-ASCII line that decodes as UTF-8 was written in UTF-8:
+# pure cp1252 French text almost never forms a multi-byte UTF-8 sequence
 # cp1252 puts printable characters (€ ’ œ …) at 0x80-0x9F, where ISO-8859-15 has control characters
-_CP1252_ONLY = bytes(range(0x80, 0xA0))
 # ISO-8859-15 has Œ œ Ÿ where cp1252 has ¼ ½ ¾: inside a word, they are letters
 _LATIN9_IN_WORD = re.compile(rb"[A-Za-z\xc0-\xff][\xbc\xbd\xbe]|[\xbc\xbd\xbe][A-Za-z\xc0-\xff]")
 _LATIN9_EURO = re.compile(rb"[0-9] ?\xa4")
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_LATIN9_BYTES = [0xA4, 0xBC, 0xBD, 0xBE]
+_UNDEFINED_BYTES = [0x81, 0x8D, 0x8F, 0x90, 0x9D]
 # Text that decoded into characters no one types: UTF-8 read as cp1252 ("Ã©", "â€™", "Â°"), C1 control
 # characters (cp1252 read as Latin-1), the replacement character
 SUSPICIOUS_TEXT = re.compile(
@@ -265,13 +267,16 @@ def _line_blocks(opener: Opener, skip: int) -> Iterator[bytes]:
 
 def _eight_bit(opener: Opener, name: str, bom: bytes) -> TextEncoding:
     """Scan a file that is not UTF-8 as a whole: pure 8-bit, or UTF-8 lines mixed with 8-bit ones."""
-    c1 = in_word = euro = 0
+    c1 = in_word = euro = nuls = 0
     utf8_lines = other_lines = 0
     suspicious: list[tuple[int, str]] = []
     undefined_line = None
     line = 1
     for block in _line_blocks(opener, len(bom)):
-        if _UTF8_SEQUENCE.search(block) is None:
+        counts = np.bincount(np.frombuffer(block, dtype=np.uint8), minlength=256)  # one pass over the block
+        nuls += int(counts[0])
+        # undecodable bytes become one character each: fewer characters than bytes means a UTF-8 sequence
+        if len(block.decode("utf-8", "surrogateescape")) == len(block):
             parts = [block]  # no UTF-8 sequence at all: the whole block is 8-bit (the fast, common case)
             other_lines += block.count(b"\n") or 1
         else:
@@ -288,11 +293,15 @@ def _eight_bit(opener: Opener, name: str, bom: bytes) -> TextEncoding:
                 except UnicodeDecodeError:
                     other_lines += 1
                     parts.append(text)
+            counts = np.bincount(np.frombuffer(b"".join(parts), dtype=np.uint8), minlength=256)
+        # regular expressions only run on the blocks holding the bytes they look for
+        c1 += int(counts[0x80:0xA0].sum())
         for part in parts:
-            c1 += len(part) - len(part.translate(None, _CP1252_ONLY))
-            in_word += len(_LATIN9_IN_WORD.findall(part))
-            euro += len(_LATIN9_EURO.findall(part))
-            if undefined_line is None and (bad := _CP1252_UNDEFINED.search(part)):
+            if counts[_LATIN9_BYTES].any():
+                in_word += len(_LATIN9_IN_WORD.findall(part))
+                euro += len(_LATIN9_EURO.findall(part))
+            if undefined_line is None and counts[_UNDEFINED_BYTES].any() and (
+                    bad := _CP1252_UNDEFINED.search(part)):
                 undefined_line = line + block.count(b"\n", 0, block.find(part)) + part.count(b"\n", 0, bad.start())
         line += block.count(b"\n")
     if c1 == 0 and (in_word or euro):
@@ -306,12 +315,8 @@ def _eight_bit(opener: Opener, name: str, bom: bytes) -> TextEncoding:
             "--encoding latin-1)."
         )
     found = TextEncoding(codec, mixed=utf8_lines > 0, bom=bom, utf8_lines=utf8_lines, other_lines=other_lines,
-                         latin9_hint=codec == "cp1252" and in_word > 0, suspicious=suspicious[:_EXAMPLES])
-    with opener() as fh:
-        nuls = fh.read(len(bom)).count(0)
-        while block := fh.read(_BLOCK):
-            nuls += block.count(0)
-    found.nul_bytes = nuls
+                         latin9_hint=codec == "cp1252" and in_word > 0, suspicious=suspicious[:_EXAMPLES],
+                         nul_bytes=nuls)
     return found
 
 

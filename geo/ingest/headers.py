@@ -67,7 +67,8 @@ def find_header(rows: list[list[str]]) -> int | None:
     cells, at most half as many as the fullest of the next rows, or fewer than the next row of names): a
     title line ("Export du 03/03/2026", "Signalements;;;;"). The first row as wide as the table is the header
     when most of its cells are names (not numbers or dates); when it holds values, the file has no header
-    line and its first row is returned (the mapping then says which columns are missing). A one-column table's header is its first row.
+    line and its first row is returned (the mapping then says which columns are missing). A one-column
+    table's header is its first row.
     """
     nonblank = [i for i, row in enumerate(rows) if _filled(row)]
     if not nonblank:
