@@ -39,6 +39,8 @@ SUSPICIOUS_TEXT = re.compile(
     "Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]"
     "|â€|Â[\u00a0-\u00bf]|[\u0080-\u009f]|\ufffd"
 )
+# The same, as UTF-8 bytes: a fast first look at a UTF-8 file's blocks
+_SUSPICIOUS_UTF8 = re.compile(rb"\xc3[\x82\x83]|\xc3\xa2\xe2\x82\xac|\xc2[\x80-\x9f]|\xef\xbf\xbd")
 _EXAMPLES = 3
 
 
@@ -237,9 +239,9 @@ def detect_encoding(opener: Opener, name: str) -> TextEncoding:
             while block := fh.read(_BLOCK):
                 found.nul_bytes += block.count(0)
                 text = decoder.decode(block)
-                if len(found.suspicious) < _EXAMPLES and SUSPICIOUS_TEXT.search(text):
+                if len(found.suspicious) < _EXAMPLES and _SUSPICIOUS_UTF8.search(block):
                     found.suspicious += suspicious_text(text, first_line=line)
-                line += text.count("\n")
+                line += block.count(b"\n")
             decoder.decode(b"", final=True)
             found.suspicious = found.suspicious[:_EXAMPLES]
             return found
