@@ -277,8 +277,18 @@ def _eight_bit(opener: Opener, name: str, bom: bytes) -> TextEncoding:
     for block in _line_blocks(opener, len(bom)):
         counts = np.bincount(np.frombuffer(block, dtype=np.uint8), minlength=256)  # one pass over the block
         nuls += int(counts[0])
+        try:
+            utf8_block = block.decode("utf-8")
+        except UnicodeDecodeError:
+            utf8_block = None
+        if utf8_block is not None:
+            parts = []  # a whole block of UTF-8 lines (the UTF-8 half of a mixed file)
+            counts = np.zeros(256, dtype=np.int64)
+            utf8_lines += block.count(b"\n") or 1
+            if len(suspicious) < _EXAMPLES and _SUSPICIOUS_UTF8.search(block):
+                suspicious += suspicious_text(utf8_block, first_line=line)
         # undecodable bytes become one character each: fewer characters than bytes means a UTF-8 sequence
-        if len(block.decode("utf-8", "surrogateescape")) == len(block):
+        elif len(block.decode("utf-8", "surrogateescape")) == len(block):
             parts = [block]  # no UTF-8 sequence at all: the whole block is 8-bit (the fast, common case)
             other_lines += block.count(b"\n") or 1
         else:
