@@ -569,3 +569,29 @@ def test_bad_files_through_python_m_geo(tmp_path):
 ])
 def test_find_header(rows, expected):
     assert find_header(rows) == expected
+
+
+def test_blank_sheet_rows_count_in_the_row_numbers(tmp_store, taxonomy, tmp_path):
+    import openpyxl  # only this test writes cells one by one
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["date", "categorie", "latitude", "longitude"])
+    sheet.append(["2026-03-01 10:00", "tags", N_LAT, N_LON])
+    sheet.append([])
+    sheet.append([])
+    sheet.append(["2026-03-02 10:00", "tags", "nord", N_LON])
+    path = tmp_path / "trous.xlsx"
+    book.save(path)
+    summary = import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
+    assert (summary.read, summary.stored, summary.quarantined) == (2, 1, 1)
+    assert tmp_store.read_quarantine()["row_number"].tolist() == [5]
+
+
+def test_fractions_inside_words_of_a_cp1252_file_are_flagged(tmp_store, taxonomy, tmp_path):
+    # ISO-8859-15 "cœur" with a cp1252-only character elsewhere: read as cp1252, but said
+    path = tmp_path / "doute.csv"
+    path.write_bytes(csv_bytes([]) + (row(1, "c") + "\xbdur, l\x92\xe9t\xe9\n").encode("latin-1"))
+    summary = import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
+    assert summary.stored == 1
+    assert any("ISO-8859-15" in w for w in summary.warnings)
