@@ -198,6 +198,7 @@ def _open_csv(name: str, path: Path, opener: Opener, *, encoding: str | None, se
             raw.read(start)
         options = {"encoding": found.codec} if found.fast else {}
         row = header_row + 1
+        repeats: list[int] = []
         try:
             with pd.read_csv(handle, sep=sep, header=None, names=cols.names, dtype=str, keep_default_na=False,
                              chunksize=chunk_rows, engine="c", skip_blank_lines=False, **options) as reader:
@@ -210,9 +211,13 @@ def _open_csv(name: str, path: Path, opener: Opener, *, encoding: str | None, se
                         )
                     chunk.index = np.arange(row, row + len(chunk))
                     row += len(chunk)
-                    kept = drop_blank_rows(chunk, cols.unnamed)
+                    kept = _drop_header_repeats(drop_blank_rows(chunk, cols.unnamed), cols.named, repeats)
                     if len(kept):
                         yield kept
+            if repeats:
+                shown = ", ".join(map(str, repeats[:10])) + (" …" if len(repeats) > 10 else "")
+                warnings.append(f"{name} : {len(repeats)} ligne(s) répètent la ligne d'en-tête (fichiers mis bout à "
+                                f"bout ?) et ont été ignorées : ligne(s) {shown}")
         except pd.errors.ParserError as exc:
             raise _parser_error(name, exc, header_row=header_row, sep=sep, opener=opener, encoding=found,
                                 start=start) from None
@@ -222,6 +227,21 @@ def _open_csv(name: str, path: Path, opener: Opener, *, encoding: str | None, se
             handle.close()
 
     return RawSource(name, fmt, path, cols.named, chunks(), estimated, details, warnings)
+
+
+def _drop_header_repeats(chunk: pd.DataFrame, named: list[str], found: list[int]) -> pd.DataFrame:
+    """Drop rows that repeat the header (two exports put end to end); note their numbers in ``found``."""
+    if chunk.empty or not named:
+        return chunk
+    same = (chunk[named[0]] == named[0]).to_numpy().copy()
+    if not same.any():
+        return chunk
+    for column in named[1:]:
+        same &= (chunk[column] == column).to_numpy()
+    if not same.any():
+        return chunk
+    found.extend(chunk.index[same].tolist())
+    return chunk[~same]
 
 
 def _fields_hint(sep: str) -> str:
@@ -576,8 +596,9 @@ def open_source(
                     f"{_KIND_NAMES.get(kind, kind)} : lu comme tel"]
     if kind == "xls":
         raise InputError(
-            f"{path.name} : classeur Excel 97-2003 (.xls), format ancien non lu ici. Ouvrez-le dans Excel ou "
-            "LibreOffice et enregistrez-le en .xlsx (ou en CSV), puis importez ce fichier."
+            f"{path.name} : classeur Excel 97-2003 (.xls) ou classeur protégé par un mot de passe : ce format "
+            "n'est pas lu ici. Ouvrez-le dans Excel ou LibreOffice (retirez la protection s'il y en a une) et "
+            "enregistrez-le en .xlsx (ou en CSV), puis importez ce fichier."
         )
     if kind in ("xlsx", "ods"):
         found = _open_workbook(path.name, path, path, sheet=sheet, engine="openpyxl" if kind == "xlsx" else "odf",

@@ -595,3 +595,12 @@ def test_fractions_inside_words_of_a_cp1252_file_are_flagged(tmp_store, taxonomy
     summary = import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
     assert summary.stored == 1
     assert any("ISO-8859-15" in w for w in summary.warnings)
+
+
+def test_a_header_repeated_in_the_middle_is_dropped_and_said(tmp_store, taxonomy, tmp_path):
+    path = tmp_path / "bout_a_bout.csv"
+    path.write_bytes(csv_bytes([row(1), row(2), HEADER, row(3)]))
+    summary = import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
+    check_invariant(summary)
+    assert (summary.read, summary.stored, summary.quarantined) == (3, 3, 0)
+    assert any("répètent la ligne d'en-tête" in w and "ligne(s) 4" in w for w in summary.warnings)
