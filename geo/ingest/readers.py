@@ -161,9 +161,19 @@ def _open_csv(name: str, path: Path, opener: Opener, *, encoding: str | None, se
     first = 1 if declared else 0
     body = lines[first:first + HEAD_ROWS]
     guessed = detect_separator(body)
-    sep = sep or declared or guessed
-    rows = [split_line(line, sep) for line in body]
+    chosen = sep or declared or guessed
+    rows = [split_line(line, chosen) for line in body]
     found_header = find_header(rows)
+    if sep is None and declared and declared != guessed and found_header is not None and len(rows[found_header]) == 1:
+        # the "sep=" line says one thing, the lines another: the lines win, and it is said
+        early_warnings = [f"{name} : la première ligne annonce le séparateur {declared!r} mais les lignes sont "
+                          f"séparées par {guessed!r} : lu avec {guessed!r}"]
+        chosen = guessed
+        rows = [split_line(line, chosen) for line in body]
+        found_header = find_header(rows)
+    else:
+        early_warnings = []
+    sep = chosen
     if found_header is None:
         raise InputError(f"{name} : le fichier ne contient que des lignes vides ; une ligne d'en-tête est attendue")
     header = rows[found_header]
@@ -181,7 +191,7 @@ def _open_csv(name: str, path: Path, opener: Opener, *, encoding: str | None, se
     header_index = first + found_header  # among the file's lines
     header_row = header_index + 1 - first  # as a spreadsheet shows it: Excel hides the "sep=" line
     start = len(found.bom) + sum(head.sizes[:header_index + 1])
-    warnings = found.warnings(name)
+    warnings = early_warnings + found.warnings(name)
     if found_header:
         warnings.append(f"{name} : l'en-tête est à la ligne {header_row} ; les {found_header} ligne(s) au-dessus "
                         f"(titre…) ont été ignorées : {[line.strip()[:60] for line in body[:found_header]]}")
@@ -531,6 +541,8 @@ def _sniff(path: Path) -> str | None:  # noqa: PLR0911 - one answer per signatur
         return "gpkg"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf", b"Rar!")):
+        return "compressed"
     return None
 
 
@@ -594,6 +606,11 @@ def open_source(
     if by_suffix is not None and by_suffix not in (kind, "geo", "json"):
         mismatch = [f"{path.name} : l'extension {suffix or '(aucune)'} ne correspond pas au contenu, qui est "
                     f"{_KIND_NAMES.get(kind, kind)} : lu comme tel"]
+    if kind == "compressed":
+        raise InputError(
+            f"{path.name} : fichier compressé (gzip, bzip2, xz, 7z ou rar), pas un tableau. Décompressez-le et "
+            "importez le fichier qu'il contient (ou faites-en une archive .zip)."
+        )
     if kind == "xls":
         raise InputError(
             f"{path.name} : classeur Excel 97-2003 (.xls) ou classeur protégé par un mot de passe : ce format "

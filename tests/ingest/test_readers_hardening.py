@@ -523,6 +523,14 @@ BAD_FILES = {
     "only-numbers": _bytes("nombres.csv", b"1;2;3\n4;5;6\n"),
     "title-and-trailing-separators": _bytes("t.csv", b"Titre;;;;;;\n" + csv_bytes([row(1) + ";;"], HEADER + ";;")),
     "undefined-cp1252-byte": _bytes("u.csv", csv_bytes([row(1, "x")]) + b"2026-03-02;tags;1;2;\x81\x8d\n"),
+    "gzip-named-csv": _bytes("z.csv", b"\x1f\x8b\x08\x00" + bytes(range(1, 200))),
+    "sep-line-that-lies": _bytes("sep.csv", b"sep=,\n" + csv_bytes([row(1)])),
+    "zip-in-zip": lambda tmp_path: zip_of(tmp_path / "zz.zip", {"inner.zip": _zip_csv(tmp_path)}),
+    "header-repeated": _bytes("rep.csv", csv_bytes([row(1), HEADER, row(2)])),
+    "quoted-header-and-cells": _bytes("qq.csv", b'"date";"categorie";"latitude";"longitude"\n"2026-03-02 10:00";"tags";'
+                                      b'"47,34";"5,04"\n'),
+    "lines-of-separators-only": _bytes("sepsonly.csv", csv_bytes([";;;;", row(1), ";;;;"])),
+    "very-long-line": _bytes("long.csv", csv_bytes([row(1), "x" * 300_000, row(2)])),
     "quoted-newlines": _bytes("nl.csv", csv_bytes([row(1, '"ligne un\nligne deux"'), row(2)])),
 }
 
