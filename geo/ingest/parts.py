@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,8 @@ class Part:
         At least two named columns (a sheet of notes is not a table).
     has_geometry
         For layers: whether it holds geometries.
+    skipped_rows
+        Rows above the header (title lines), for sheets.
     """
 
     name: str
@@ -51,7 +53,6 @@ class Part:
     is_table: bool = True
     has_geometry: bool = True
     skipped_rows: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def cell_text(value: object) -> str:

@@ -126,14 +126,11 @@ def _read_head(opener: Opener, encoding: TextEncoding, name: str) -> _Head:
                 more = bool(fh.read(1))
             except UnicodeDecodeError as exc:
                 raise _decode_error(name, encoding.codec, exc) from exc
-        text = text.lstrip("\ufeff") if not encoding.bom else text
         lines = re.split(r"(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)", text)
         lines = [line for line in lines if line]
         if more and len(lines) > 1:
             lines = lines[:-1]
-        sizes = [len(line) for line in lines]
-        if text.startswith("\ufeff"):
-            sizes[0] = sizes[0]  # the BOM is one character of the stream, counted in the first line
+        sizes = [len(line) for line in lines]  # a BOM left in the text is a character of the first line
         return _Head([line.replace("\x00", "").lstrip("\ufeff") for line in lines], sizes,
                      sum(sizes) * 2 / max(len(lines), 1))
     with opener() as fh:
