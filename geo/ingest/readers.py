@@ -304,10 +304,6 @@ def _growing_chunks(reader: pd.io.parsers.TextFileReader, chunk_rows: int) -> It
     yield from reader
 
 
-def _text_frame(frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
-    return text_frame(frame, first_row)
-
-
 def _suspicious_cells(frame: pd.DataFrame, name: str) -> list[str]:
     """Warn about text cells that decoded into implausible characters (workbooks, JSON, layers)."""
     found = []
