@@ -165,9 +165,14 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+_CONTROLS = bytes((*range(1, 9), 11, 12, *range(14, 27), *range(28, 32)))
+
+
 def _looks_binary(head: bytes) -> bool:
-    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
-    return len(head) > 0 and controls > 0.1 * len(head)
+    """Tell whether bytes are not text: many control characters (NUL bytes aside, which text may carry)."""
+    text = head.replace(b"\x00", b"")
+    controls = sum(text.count(bytes([b])) for b in _CONTROLS)
+    return len(text) > 0 and controls > 0.05 * len(text)
 
 
 def forced_encoding(opener: Opener, name: str, codec: str) -> TextEncoding:
@@ -221,15 +226,14 @@ def detect_encoding(opener: Opener, name: str) -> TextEncoding:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return TextEncoding("utf-16")
     bom = codecs.BOM_UTF8 if head.startswith(codecs.BOM_UTF8) else b""
-    if b"\x00" in head:
-        utf16 = _utf16_without_bom(head)
-        if utf16:
-            return TextEncoding(utf16)
-        if _looks_binary(head):
-            raise InputError(
-                f"{name} : encodage non reconnu : ce fichier n'est pas du texte (fichier binaire, ou classeur "
-                "renommé en .csv ?). Enregistrez-le en CSV UTF-8 ou en .xlsx, ou précisez --encoding."
-            )
+    utf16 = _utf16_without_bom(head) if b"\x00" in head else None
+    if utf16:
+        return TextEncoding(utf16)
+    if _looks_binary(head):
+        raise InputError(
+            f"{name} : encodage non reconnu : ce fichier n'est pas du texte (fichier binaire, ou classeur "
+            "renommé en .csv ?). Enregistrez-le en CSV UTF-8 ou en .xlsx, ou précisez --encoding."
+        )
     found = TextEncoding("utf-8", bom=bom)
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1

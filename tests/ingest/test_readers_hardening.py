@@ -378,7 +378,7 @@ def test_a_folder_is_not_a_file(capsys, tmp_store, tmp_path):
     assert "est un dossier, pas un fichier" in err
 
 
-@pytest.mark.parametrize("where", ["header", "first-row", "far-down"])
+@pytest.mark.parametrize("where", ["header", "first-row", "far-down", "padding-at-the-end"])
 def test_nul_bytes_are_removed_the_same_wherever_they_are(tmp_store, taxonomy, tmp_path, where):
     lines = [row(1 + d % 28, f"r{d}") for d in range(1, 400)]
     header = HEADER
@@ -386,10 +386,10 @@ def test_nul_bytes_are_removed_the_same_wherever_they_are(tmp_store, taxonomy, t
         header = "da\x00te;categorie;latitude;longitude;description"
     elif where == "first-row":
         lines[0] = lines[0].replace("r1", "r\x001")
-    else:
+    elif where == "far-down":
         lines[350] = lines[350].replace("r351", "r\x00351")
     path = tmp_path / "nul.csv"
-    path.write_bytes(csv_bytes(lines, header=header))
+    path.write_bytes(csv_bytes(lines, header=header) + (b"\x00" * 5000 if where == "padding-at-the-end" else b""))
     summary = import_file(tmp_store, path, taxonomy=taxonomy, now=NOW)
     check_invariant(summary)
     assert (summary.read, summary.stored) == (399, 399)
@@ -502,6 +502,7 @@ BAD_FILES = {
     "utf16-without-bom": _bytes("u16n.csv", (HEADER + "\n" + row(1) + "\n").encode("utf-16-le")),
     "mixed-encodings": _bytes("mix.csv", csv_bytes([row(1, "é")]) + (row(2, "é") + "\n").encode("cp1252")),
     "nul-at-start": _bytes("nul.csv", b"\x00" + csv_bytes([row(1)])),
+    "nul-padding-small-file": _bytes("pad.csv", csv_bytes([row(1)]) + b"\x00" * 3000),
     "unterminated-quote": _bytes("q.csv", csv_bytes([row(1), '2026-03-02;"tags;1;2;3'])),
     "binary-as-csv": _bytes("img.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(32)) * 8),
     "pdf": _bytes("doc.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"),
