@@ -1,10 +1,16 @@
-"""Commands that compute figures: ``aggregate``."""
+"""Commands that compute figures: ``aggregate``, ``hotspots``, ``emerging``, ``trends``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
 
 from geo.analysis.aggregation import aggregate_reports, local_bounds, parse_group_keys
+from geo.cli.output import emit, say
+from geo.errors import InputError
 from geo.export.safe_csv import write_csv
 from geo.settings import Settings
 from geo.store.database import Store
@@ -28,6 +34,73 @@ def _cmd_aggregate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for text in values or () for v in text.split(",") if v.strip())
+
+
+def _filtered_reports(args: argparse.Namespace, settings: Settings, store: Store) -> pd.DataFrame:
+    """Read the reports of ``--from``/``--to`` and keep those of ``--category``/``--registre``."""
+    start, end = local_bounds(args.date_from, args.date_to, timezone=settings.timezone)
+    columns = ["observed_at", "lat", "lon", "neighbourhood", "category", "registre"]
+    reports = store.read_reports(columns=columns, start=start, end=end, timezone=settings.timezone)
+    categories, registres = _split(args.category), _split(args.registre)
+    if registres:
+        taxonomy = load_taxonomy(settings.taxonomy_path)
+        reports["registre"] = taxonomy.current_registres(reports["category"], stored=reports["registre"])
+        reports = reports[reports["registre"].isin(registres)]
+    if categories:
+        reports = reports[reports["category"].isin(categories)]
+    return reports.reset_index(drop=True)
+
+
+def _write_geojson(frame: pd.DataFrame, path: str) -> None:
+    """Write cells (any CRS) as RFC 7946 GeoJSON (WGS84), replacing ``path`` only once complete."""
+    target = Path(path)
+    if target.parent and not target.parent.exists():
+        raise InputError(f"le dossier de --out n'existe pas : {target.parent}")
+    wgs = frame.to_crs("EPSG:4326").reset_index()
+    partial = target.with_name(target.name + ".partiel")
+    partial.write_text(wgs.to_json(drop_id=True, ensure_ascii=False, to_wgs84=True), encoding="utf-8")
+    partial.replace(target)
+
+
+def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.analysis.hotspots import report_hotspots  # noqa: PLC0415 - esda/numba only for this command
+
+    store = Store(settings.db_url)
+    reports = _filtered_reports(args, settings, store)
+    grid, cells, result = report_hotspots(reports, store.load_territory(), h3_res=args.h3_res,
+                                          cell_size=args.cell_size, permutations=args.permutations,
+                                          seed=args.seed)
+    _write_geojson(cells.drop(columns=["x", "y"]), args.out)
+    classes = cells["class"].astype(str)
+    say(f"{len(cells)} cellules écrites dans {args.out}")
+    emit({
+        "cells": int(len(cells)), "hot": int(classes.str.startswith("hot").sum()),
+        "cold": int(classes.str.startswith("cold").sum()), "cell_size_m": round(grid.cell_size_m, 1),
+        "h3_res": grid.h3_res, "grid": grid.kind, "reports": int(cells["count"].sum()),
+        "permutations": args.permutations, "seed": args.seed,
+        "classes": {c: int((classes == c).sum()) for c in _CLASSES},
+    })
+    return 0
+
+
+_CLASSES = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
+
+
+def _add_grid_options(parser: argparse.ArgumentParser) -> None:
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--h3-res", type=int, metavar="R", help="résolution H3 des cellules (0–15)")
+    size.add_argument("--cell-size", type=float, metavar="M",
+                      help="écart en mètres entre cellules voisines (hexagones en Lambert-93)")
+    parser.add_argument("--from", dest="date_from", metavar="DATE", help="première date incluse (AAAA-MM-JJ)")
+    parser.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
+    parser.add_argument("--category", action="append", metavar="C", help="catégorie(s) retenue(s), répétable")
+    parser.add_argument("--registre", action="append", metavar="R", help="registre(s) retenu(s), répétable")
+    parser.add_argument("--seed", type=int, default=20_240_601, help="graine des permutations")
+    parser.add_argument("--out", required=True, metavar="FILE.geojson", help="fichier GeoJSON à écrire")
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add this group's subcommands to ``python -m geo``."""
     agg = sub.add_parser("aggregate", parents=[common],
@@ -37,3 +110,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     agg.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
     agg.add_argument("--format", choices=("csv", "json"), default="csv")
     agg.set_defaults(run=_cmd_aggregate)
+
+    hot = sub.add_parser("hotspots", parents=[common],
+                         help="points chauds (Gi* de Getis-Ord, taux de fausses découvertes) sur une grille")
+    _add_grid_options(hot)
+    hot.add_argument("--permutations", type=int, default=999, help="permutations (défaut 999)")
+    hot.set_defaults(run=_cmd_hotspots)
