@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -69,14 +68,14 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
 
     store = Store(settings.db_url)
     reports = _filtered_reports(args, settings, store)
-    grid, cells, result = report_hotspots(reports, store.load_territory(), h3_res=args.h3_res,
+    grid, cells, _result = report_hotspots(reports, store.load_territory(), h3_res=args.h3_res,
                                           cell_size=args.cell_size, permutations=args.permutations,
                                           seed=args.seed)
     _write_geojson(cells.drop(columns=["x", "y"]), args.out)
     classes = cells["class"].astype(str)
     say(f"{len(cells)} cellules écrites dans {args.out}")
     emit({
-        "cells": int(len(cells)), "hot": int(classes.str.startswith("hot").sum()),
+        "cells": len(cells), "hot": int(classes.str.startswith("hot").sum()),
         "cold": int(classes.str.startswith("cold").sum()), "cell_size_m": round(grid.cell_size_m, 1),
         "h3_res": grid.h3_res, "grid": grid.kind, "reports": int(cells["count"].sum()),
         "permutations": args.permutations, "seed": args.seed,

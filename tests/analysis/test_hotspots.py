@@ -81,7 +81,7 @@ def test_uniform_noise_gives_no_more_hot_cells_than_nominal(seed):
     n = rng.poisson(3000)
     reports = pd.DataFrame({"lat": rng.uniform(47.30, 47.34, n), "lon": rng.uniform(5.00, 5.06, n),
                             "neighbourhood": "q"})
-    grid, cells, result = report_hotspots(reports, territory, cell_size=200, permutations=199, seed=seed)
+    _grid, cells, result = report_hotspots(reports, territory, cell_size=200, permutations=199, seed=seed)
     assert len(cells) > 300
     hot = cells["class"].str.startswith("hot")
     assert hot.mean() <= 0.10  # 90 % level

@@ -40,7 +40,7 @@ def rennes_store(tmp_path, capsys) -> tuple[str, tuple[float, float]]:
     rows = [f"2026-02-{d:02d};tags;{a:.6f};{b:.6f}" for d, a, b in zip(days, lat, lon, strict=True)]
     csv = tmp_path / "signalements.csv"
     csv.write_text("date;categorie;latitude;longitude\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    code, out, err = run(capsys, "--db", db, "import", csv)
+    code, _out, err = run(capsys, "--db", db, "import", csv)
     assert code == 0, err
     return db, cluster
 
@@ -63,7 +63,7 @@ def test_hotspots_cli_on_another_territory(rennes_store, capsys, tmp_path):
 
 
 def test_hotspots_cli_options(rennes_store, capsys, tmp_path):
-    db, cluster = rennes_store
+    db, _cluster = rennes_store
     out_file = tmp_path / "h3.geojson"
     code, out, err = run(capsys, "--db", db, "hotspots", "--h3-res", "9", "--permutations", "99",
                          "--from", "2026-02-01", "--to", "2026-02-28", "--category", "tags", "--out", out_file)
