@@ -23,8 +23,8 @@ from geo.analysis import jit
 from geo.analysis.grid import Grid, build_grid
 from geo.errors import InputError
 
-__all__ = ["CLASSES", "LEVELS", "PERMUTATIONS", "SEED", "GiStar", "gi_star", "fdr_adjust", "classify", "hotspot_frame",
-           "MIN_REPORTS", "report_hotspots"]
+__all__ = ["CLASSES", "LEVELS", "PERMUTATIONS", "SEED", "GiStar", "gi_star", "fdr_adjust", "classify",
+           "hotspot_frame", "with_self", "MIN_REPORTS", "report_hotspots"]
 
 CLASSES: Final = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 LEVELS: Final = ((99, 0.01), (95, 0.05), (90, 0.10))
@@ -81,10 +81,13 @@ def classify(z: np.ndarray, p_fdr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _with_self(w: W) -> W:
+def with_self(w: W) -> W:
+    """Return binary weights where each cell is also its own neighbour (Gi*'s star); ``w`` if already so."""
     if (w.sparse.diagonal() > 0).all():
         return w
-    return fill_diagonal(w, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "not fully connected": detached quartiers are expected
+        return fill_diagonal(w, 1.0)
 
 
 def gi_star(counts: np.ndarray, w: W, *, permutations: int = PERMUTATIONS, seed: int = SEED) -> GiStar:
@@ -111,11 +114,12 @@ def gi_star(counts: np.ndarray, w: W, *, permutations: int = PERMUTATIONS, seed:
         ones = np.ones(n)
         return GiStar(zeros, ones, ones, classify(zeros, ones),
                       "permutation" if permutations else "analytical")
-    w = _with_self(w)
+    w = with_self(w)
     if permutations:
         jit.enable_cache()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="esda")  # "alternative" notice
+        warnings.simplefilter("ignore", UserWarning)  # islands and disconnected parts are expected
         g = G_Local(y, w, transform="B", star=True, permutations=int(permutations), seed=int(seed), n_jobs=1,
                     keep_simulations=bool(permutations))
     z = np.nan_to_num(np.asarray(g.Zs, dtype=float))

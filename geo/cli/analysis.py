@@ -84,6 +84,42 @@ def _cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_emerging(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.analysis.emerging import PATTERNS, emerging_hotspots, space_time_cube  # noqa: PLC0415
+    from geo.analysis.grid import build_grid  # noqa: PLC0415
+    from geo.analysis.hotspots import MIN_REPORTS  # noqa: PLC0415
+
+    if args.steps is not None and args.steps < 2:
+        raise InputError(f"--steps doit valoir au moins 2 ; reçu {args.steps}")
+    store = Store(settings.db_url)
+    reports = _filtered_reports(args, settings, store)
+    reports = reports[reports["neighbourhood"].notna()].reset_index(drop=True)
+    if len(reports) < MIN_REPORTS:
+        raise InputError(f"au moins {MIN_REPORTS} signalements dans le territoire sont nécessaires ; "
+                         f"trouvé {len(reports)}")
+    lat, lon = reports["lat"].to_numpy(float), reports["lon"].to_numpy(float)
+    grid = build_grid(store.load_territory(), lat=lat, lon=lon, h3_res=args.h3_res, cell_size=args.cell_size)
+    end = None
+    if args.date_to:
+        end = pd.Timestamp(args.date_to).tz_localize(settings.timezone)
+    cube, steps = space_time_cube(grid.locate(lat, lon), reports["observed_at"], cells=len(grid),
+                                  period=args.period, steps=args.steps, end=end)
+    if len(steps) < 2:
+        raise InputError(f"il faut au moins 2 périodes ({args.period}) de signalements ; trouvé {len(steps)}")
+    result = emerging_hotspots(grid, cube, steps, permutations=args.permutations, seed=args.seed)
+    cells = grid.cells.drop(columns=["x", "y"]).join(result.cells)
+    _write_geojson(cells, args.out)
+    patterns = cells["pattern"].astype(str)
+    say(f"{len(cells)} cellules × {len(steps)} périodes écrites dans {args.out}")
+    emit({
+        "cells": len(cells), "steps": len(steps), "period": args.period,
+        "first_step": steps[0].strftime("%Y-%m-%d"), "last_step": steps[-1].strftime("%Y-%m-%d"),
+        "cell_size_m": round(grid.cell_size_m, 1), "h3_res": grid.h3_res, "grid": grid.kind,
+        "reports": int(cube.sum()), "patterns": {p: int((patterns == p).sum()) for p in PATTERNS},
+    })
+    return 0
+
+
 _CLASSES = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 
 
@@ -115,3 +151,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     _add_grid_options(hot)
     hot.add_argument("--permutations", type=int, default=999, help="permutations (défaut 999)")
     hot.set_defaults(run=_cmd_hotspots)
+
+    emer = sub.add_parser("emerging", parents=[common],
+                          help="points chauds émergents : Gi* par semaine ou par mois et tendance de Mann-Kendall")
+    emer.add_argument("--period", choices=("week", "month"), required=True, help="pas de temps")
+    emer.add_argument("--steps", type=int, metavar="N", help="les N dernières périodes (défaut : toutes)")
+    _add_grid_options(emer)
+    emer.add_argument("--permutations", type=int, default=199, help="permutations par période (défaut 199)")
+    emer.set_defaults(run=_cmd_emerging)

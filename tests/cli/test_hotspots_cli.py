@@ -28,7 +28,7 @@ def rennes_store(tmp_path, capsys) -> tuple[str, tuple[float, float]]:
                                   "habitants": 1000}, geometry=squares, crs=4326)
     path = tmp_path / "carres.geojson"
     territory.to_file(path)
-    code, out, err = run(capsys, "--db", db, "territory", path, "--code", "code", "--name", "nom",
+    code, _, err = run(capsys, "--db", db, "territory", path, "--code", "code", "--name", "nom",
                          "--population", "habitants")
     assert code == 0, err
     rng = np.random.default_rng(5)

@@ -228,3 +228,14 @@ def test_spike_last_two_weeks(reports: pd.DataFrame) -> None:
 def test_older_reports_more_often_closed(reports: pd.DataFrame) -> None:
     is_open = reports["status"].isin(["nouveau", "transmis", "pris_en_charge"])
     assert is_open[reports["age_days"] < 7].mean() > 3 * is_open[reports["age_days"] > 90].mean()
+
+
+def test_rise_over_the_last_year(reports: pd.DataFrame) -> None:
+    p = PLANTED_PATTERNS["rise"]
+    mask = (reports["quartier"] == p.quartier) & (reports["category"] == p.category)
+    age = reports.loc[mask, "age_days"]
+    last13, year_before = (age < 91).sum(), ((age >= 364) & (age < 455)).sum()
+    assert last13 > 2 * year_before  # rate ≈ 2.75x at the end of the window on average over its last quarter
+    # the other categories of the quartier do not rise
+    other = reports.loc[(reports["quartier"] == p.quartier) & (reports["category"] != p.category), "age_days"]
+    assert (other < 91).sum() < 1.3 * ((other >= 364) & (other < 455)).sum()
