@@ -33,13 +33,13 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-import pymannkendall
 
 from geo.analysis.aggregation import period_start
 from geo.analysis.grid import Grid
 from geo.analysis.hotspots import SEED, gi_star, with_self
+from geo.analysis.mannkendall import mann_kendall
 
-__all__ = ["KINDS", "PATTERNS", "SHARE", "EmergingResult", "classify_pattern", "mann_kendall", "space_time_cube",
+__all__ = ["KINDS", "PATTERNS", "SHARE", "EmergingResult", "classify_pattern", "space_time_cube",
            "emerging_hotspots"]
 
 KINDS: Final = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating",
@@ -49,20 +49,6 @@ SHARE: Final = 0.9
 """The rules' share of time steps."""
 PERMUTATIONS: Final = 199
 """Permutations per time step (sfdep's default): enough for the 90 % level, cheap enough for 100 steps."""
-
-
-def mann_kendall(series: np.ndarray, *, alpha: float = 0.05) -> tuple[str, float, float, float]:
-    """Return the Mann-Kendall trend of ``series``: direction, tau, p-value and Sen's slope.
-
-    The direction is ``increasing``, ``decreasing`` or ``no_trend`` (p-value above ``alpha``); a series
-    that never changes has no trend (tau 0, p 1).
-    """
-    values = np.asarray(series, dtype=float)
-    if values.size < 3 or np.all(values == values[0]):
-        return "no_trend", 0.0, 1.0, 0.0
-    result = pymannkendall.original_test(values, alpha=alpha)
-    direction = result.trend if result.trend in ("increasing", "decreasing") else "no_trend"
-    return direction, float(result.Tau), float(result.p), float(result.slope)
 
 
 def _long_kind(last: bool, trend: str, *, stronger: str, weaker: str) -> str:

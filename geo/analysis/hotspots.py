@@ -20,6 +20,7 @@ from libpysal.weights.util import fill_diagonal
 from scipy import stats
 
 from geo.analysis import jit
+from geo.analysis.fdr import fdr_adjust
 from geo.analysis.grid import Grid, build_grid
 from geo.errors import InputError
 
@@ -59,14 +60,6 @@ class GiStar:
     p_fdr: np.ndarray
     classes: np.ndarray
     inference: str
-
-
-def fdr_adjust(p: np.ndarray) -> np.ndarray:
-    """Return Benjamini–Hochberg adjusted p-values: a cell with ``p_fdr <= alpha`` passes :func:`esda.fdr`."""
-    p = np.asarray(p, dtype=float)
-    if p.size == 0:
-        return p
-    return stats.false_discovery_control(np.clip(p, 0, 1), method="bh")
 
 
 def classify(z: np.ndarray, p_fdr: np.ndarray) -> np.ndarray:

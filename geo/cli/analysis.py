@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -120,6 +121,41 @@ def _cmd_emerging(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.analysis.trends import complete_end, parse_trend_keys, trends_report, weekday_hour  # noqa: PLC0415
+
+    keys = parse_trend_keys(args.by)
+    start, end = local_bounds(args.date_from, args.date_to, timezone=settings.timezone)
+    store = Store(settings.db_url)
+    columns = ["observed_at", "neighbourhood", "category", "registre"]
+    reports = store.read_reports(columns=columns, start=start, end=end, timezone=settings.timezone)
+    if reports.empty:
+        raise InputError("aucun signalement sur la période demandée : pas de tendance à calculer")
+    to = pd.Timestamp(args.date_to) if args.date_to else None
+    data_end = complete_end(reports, to=to)
+    table = trends_report(reports, store.load_territory(), by=keys, period=args.period, end=data_end)
+    increasing = table["significant"] & table["direction"].eq("increasing")
+    decreasing = table["significant"] & table["direction"].eq("decreasing")
+    summary = {
+        "by": keys, "period": args.period, "end": (data_end - pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+        "groups": len(table), "increasing": int(increasing.sum()), "decreasing": int(decreasing.sum()),
+        "significant_4_weeks": int((table["p_4_weeks"] <= 0.05).sum()),
+    }
+    if args.format == "json":
+        hours = weekday_hour(reports)
+        emit({**summary, "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
+              "weekday_hour": {day: [int(v) for v in row] for day, row in hours.iterrows()}})
+        return 0
+    if args.out:
+        write_csv(table, args.out, sep=",")
+        say(f"{len(table)} séries écrites dans {args.out}")
+        emit(summary)
+    else:
+        write_csv(table, None, sep=",")
+        say(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
 _CLASSES = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 
 
@@ -159,3 +195,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     _add_grid_options(emer)
     emer.add_argument("--permutations", type=int, default=199, help="permutations par période (défaut 199)")
     emer.set_defaults(run=_cmd_emerging)
+
+    trend = sub.add_parser("trends", parents=[common],
+                           help="tendances (Mann-Kendall) par quartier et catégorie, comparaisons de périodes")
+    trend.add_argument("--by", default="neighbourhood", help="clés : neighbourhood[,category]")
+    trend.add_argument("--period", choices=("week", "month"), default="week", help="pas de temps des séries")
+    trend.add_argument("--from", dest="date_from", metavar="DATE", help="première date incluse (AAAA-MM-JJ)")
+    trend.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
+    trend.add_argument("--format", choices=("csv", "json"), default="csv",
+                       help="csv : le tableau (résumé JSON sur la sortie d'erreur, ou dernière ligne avec --out) ; "
+                            "json : une ligne avec le résumé, les lignes et le tableau jour × heure")
+    trend.add_argument("--out", metavar="FILE.csv", help="écrire le CSV dans ce fichier (résumé JSON en dernier)")
+    trend.set_defaults(run=_cmd_trends)

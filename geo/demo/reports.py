@@ -121,9 +121,9 @@ PLANTED_PATTERNS = MappingProxyType({
         "spike", "fontaine-d-ouche", "parties_communes", weeks_before_end=(2.0, 0.0),
         factor=6.0,
     ),
-    # Incivilities in the city centre: the rate rises linearly to 3x over the last 52 weeks.
+    # Incivilities in the city centre: the rate rises linearly to 4x over the last 78 weeks.
     "rise": PlantedPattern(
-        "rise", "centre-ville", "incivilite", weeks_before_end=(52.0, 0.0), factor=3.0,
+        "rise", "centre-ville", "incivilite", weeks_before_end=(78.0, 0.0), factor=4.0,
     ),
 })
 
