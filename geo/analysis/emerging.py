@@ -168,7 +168,8 @@ class EmergingResult:
     ----------
     cells
         Per cell: ``count`` (reports over the steps), ``pattern``, ``trend``, ``tau``, ``p_trend``,
-        ``hot_steps``, ``cold_steps``.
+        ``hot_steps``, ``cold_steps``. The Mann-Kendall test runs only on cells significant at some step
+        (the rules need it nowhere else): elsewhere ``trend`` is ``not_tested`` and ``tau``, ``p_trend`` empty.
     cube
         Counts per cell and step.
     z, significant
@@ -201,7 +202,7 @@ def emerging_hotspots(grid: Grid, cube: np.ndarray, steps: pd.DatetimeIndex, *, 
     n_cells, n_steps = cube.shape
     if n_steps < 2:
         raise ValueError(f"emerging hot spots need at least 2 time steps; found {n_steps}")
-    w = with_self(grid.weights())
+    w = with_self(grid.weights()) if permutations else grid.adjacency()
     z = np.zeros((n_cells, n_steps))
     significant = np.zeros((n_cells, n_steps), dtype=bool)
     for t in range(n_steps):
@@ -210,6 +211,9 @@ def emerging_hotspots(grid: Grid, cube: np.ndarray, steps: pd.DatetimeIndex, *, 
         significant[:, t] = result.p_fdr <= alpha
     rows = []
     for i in range(n_cells):
+        if not significant[i].any():  # never a hot or cold spot: no pattern, whatever the trend
+            rows.append(("no_pattern", "not_tested", np.nan, np.nan))
+            continue
         trend, tau, p, _ = mann_kendall(z[i], alpha=trend_alpha)
         rows.append((classify_pattern(z[i], significant[i], trend=trend), trend, tau, p))
     frame = pd.DataFrame(rows, columns=["pattern", "trend", "tau", "p_trend"], index=grid.cells.index)

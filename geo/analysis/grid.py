@@ -12,18 +12,21 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import geopandas as gpd
 import h3.api.basic_int as h3
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.weights import W
 from pyproj import Transformer
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
+
+if TYPE_CHECKING:
+    from libpysal.weights import W
 
 __all__ = [
     "METRIC_CRS", "MIN_CELLS", "MAX_CELLS", "MIN_SHARE", "Grid", "build_grid", "default_cell_size",
@@ -105,10 +108,27 @@ class Grid:
         return np.bincount(where[where >= 0], minlength=len(self.cells)).astype(np.int64)
 
     def weights(self) -> W:
-        """Return binary contiguity weights (cells sharing an edge), each cell also its own neighbour (Gi*).
+        """Return libpysal binary contiguity weights (cells sharing an edge), each cell its own neighbour (Gi*).
 
         Cells without a kept neighbour (e.g. a small quartier apart from the others) have only themselves.
         """
+        from libpysal.weights import W  # noqa: PLC0415 - libpysal takes seconds to import: only when needed
+
+        neighbours = self.neighbours()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # islands are expected (cells alone in a detached quartier)
+            return W(neighbours, id_order=list(neighbours), silence_warnings=True)
+
+    def adjacency(self) -> sparse.csr_matrix:
+        """Return the same neighbours as :meth:`weights` as a binary sparse matrix (diagonal included)."""
+        neighbours = self.neighbours()
+        rows = np.repeat(np.arange(len(neighbours)), [len(v) for v in neighbours.values()])
+        cols = np.concatenate([np.asarray(v, dtype=np.int64) for v in neighbours.values()])
+        n = len(neighbours)
+        return sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+
+    def neighbours(self) -> dict[int, list[int]]:
+        """Return each cell's position and those of the cells sharing an edge with it, itself included."""
         ids = list(range(len(self.cells)))
         neighbours: dict[int, list[int]] = {i: [i] for i in ids}
         lookup = dict(zip(self._keys.tolist(), self._order.tolist(), strict=True))
@@ -126,9 +146,7 @@ class Grid:
                 hit = self._keys[pos] == other
                 for i, j in zip(self._order[hit].tolist(), self._order[pos[hit]].tolist(), strict=True):
                     neighbours[i].append(j)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # islands are expected (cells alone in a detached quartier)
-            return W({i: sorted(v) for i, v in neighbours.items()}, id_order=ids, silence_warnings=True)
+        return {i: sorted(v) for i, v in neighbours.items()}
 
     def to_wgs84(self) -> gpd.GeoDataFrame:
         """Return :attr:`cells` with WGS84 geometry (for GeoJSON and maps)."""

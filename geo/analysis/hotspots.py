@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
-from libpysal.weights import W
-from libpysal.weights.util import fill_diagonal
-from scipy import stats
+from scipy import sparse, stats
 
 from geo.analysis import jit
 from geo.analysis.fdr import fdr_adjust
 from geo.analysis.grid import Grid, build_grid
 from geo.errors import InputError
 
+if TYPE_CHECKING:
+    from libpysal.weights import W
+
 __all__ = ["CLASSES", "LEVELS", "PERMUTATIONS", "SEED", "GiStar", "gi_star", "fdr_adjust", "classify",
-           "hotspot_frame", "with_self", "MIN_REPORTS", "report_hotspots"]
+           "hotspot_frame", "with_self", "analytical_z", "MIN_REPORTS", "report_hotspots"]
 
 CLASSES: Final = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 LEVELS: Final = ((99, 0.01), (95, 0.05), (90, 0.10))
@@ -76,6 +77,8 @@ def classify(z: np.ndarray, p_fdr: np.ndarray) -> np.ndarray:
 
 def with_self(w: W) -> W:
     """Return binary weights where each cell is also its own neighbour (Gi*'s star); ``w`` if already so."""
+    from libpysal.weights.util import fill_diagonal  # noqa: PLC0415 - slow import, only for permutations
+
     if (w.sparse.diagonal() > 0).all():
         return w
     with warnings.catch_warnings():
@@ -83,7 +86,30 @@ def with_self(w: W) -> W:
         return fill_diagonal(w, 1.0)
 
 
-def gi_star(counts: np.ndarray, w: W, *, permutations: int = PERMUTATIONS, seed: int = SEED) -> GiStar:
+def analytical_z(counts: np.ndarray, adjacency: sparse.spmatrix) -> np.ndarray:
+    """Return Gi*'s z-scores under its analytical moments, as esda's ``G_Local(..., star=True).Zs``.
+
+    The same arithmetic as esda (Getis & Ord 1995, binary weights, the cell itself included) in a few numpy
+    lines, so that the first render of a page needs neither esda nor libpysal (seconds to import) nor numba;
+    the tests check that both agree.
+    """
+    y = np.asarray(counts, dtype=float)
+    a = sparse.csr_matrix(adjacency, dtype=float)
+    a.setdiag(1.0)
+    n = y.size
+    total = y.sum()
+    mean = total / n
+    variance = (y ** 2).sum() / n - mean ** 2
+    cardinality = np.asarray(a.sum(axis=1)).ravel()
+    expected = cardinality / n
+    spread = cardinality * (n - cardinality) / (n - 1) / n ** 2 * variance / mean ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = ((a @ y) / total - expected) / np.sqrt(spread)
+    return np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def gi_star(counts: np.ndarray, w: W | sparse.spmatrix, *, permutations: int = PERMUTATIONS,
+            seed: int = SEED) -> GiStar:
     """Compute Gi* (binary weights, the cell itself included) and class every cell.
 
     Parameters
@@ -91,15 +117,14 @@ def gi_star(counts: np.ndarray, w: W, *, permutations: int = PERMUTATIONS, seed:
     counts
         Reports per cell, in the order of ``w``'s ids.
     w
-        Contiguity or distance-band weights, e.g. :meth:`geo.analysis.grid.Grid.weights`.
+        Contiguity or distance-band weights, e.g. :meth:`geo.analysis.grid.Grid.weights`, or their binary
+        sparse matrix (:meth:`geo.analysis.grid.Grid.adjacency`).
     permutations
-        Conditional permutations for the pseudo p-value (esda's ``p_sim``); 0 uses the normal approximation
-        (no numba compilation).
+        Conditional permutations (esda, numba); 0 uses the analytical moments (:func:`analytical_z`:
+        no esda, no numba).
     seed
         Seed of the permutations: the same inputs give the same result.
     """
-    from esda import G_Local  # noqa: PLC0415 - imports numba: kept off the import path of pages
-
     y = np.asarray(counts, dtype=float)
     n = y.size
     if n < 3 or y.sum() == 0 or np.all(y == y[0]):
@@ -107,20 +132,28 @@ def gi_star(counts: np.ndarray, w: W, *, permutations: int = PERMUTATIONS, seed:
         ones = np.ones(n)
         return GiStar(zeros, ones, ones, classify(zeros, ones),
                       "permutation" if permutations else "analytical")
+    if not permutations:
+        z = analytical_z(y, w if sparse.issparse(w) else w.sparse)
+        p = np.minimum(2 * stats.norm.sf(np.abs(z)), 1.0)
+        p_fdr = fdr_adjust(p)
+        return GiStar(z, p, p_fdr, classify(z, p_fdr), "analytical")
+    from esda import G_Local  # noqa: PLC0415 - imports numba: kept off the import path of pages
+    from libpysal.weights import WSP  # noqa: PLC0415
+
+    if sparse.issparse(w):
+        w = WSP(sparse.csr_matrix(w)).to_W(silence_warnings=True)
     w = with_self(w)
-    if permutations:
-        jit.enable_cache()
+    jit.enable_cache()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="esda")  # "alternative" notice
         warnings.simplefilter("ignore", UserWarning)  # islands and disconnected parts are expected
         g = G_Local(y, w, transform="B", star=True, permutations=int(permutations), seed=int(seed), n_jobs=1,
-                    keep_simulations=bool(permutations))
+                    keep_simulations=True)
     z = np.nan_to_num(np.asarray(g.Zs, dtype=float))
-    spread = np.asarray(g.z_sim if permutations else g.Zs, dtype=float)
-    p = 2 * stats.norm.sf(np.abs(spread))  # two-sided, as ArcGIS's ±1.65 / 1.96 / 2.58 bins
+    p = 2 * stats.norm.sf(np.abs(np.asarray(g.z_sim, dtype=float)))  # two-sided: ArcGIS's ±1.65/1.96/2.58
     p = np.where(np.isfinite(p), np.minimum(p, 1.0), 1.0)
     p_fdr = fdr_adjust(p)
-    return GiStar(z, p, p_fdr, classify(z, p_fdr), "permutation" if permutations else "analytical")
+    return GiStar(z, p, p_fdr, classify(z, p_fdr), "permutation")
 
 
 def hotspot_frame(grid_cells: pd.DataFrame, counts: np.ndarray, result: GiStar) -> pd.DataFrame:
@@ -171,5 +204,6 @@ def report_hotspots(
                          f"chercher des points chauds ; trouvé {len(inside)}")
     grid = build_grid(territory, lat=lat, lon=lon, h3_res=h3_res, cell_size=cell_size)
     counts = grid.count(lat, lon)
-    result = gi_star(counts, grid.weights(), permutations=permutations, seed=seed)
+    w = grid.weights() if permutations else grid.adjacency()
+    result = gi_star(counts, w, permutations=permutations, seed=seed)
     return grid, hotspot_frame(grid.cells, counts, result), result

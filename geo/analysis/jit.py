@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 __all__ = ["cache_dir", "enable_cache", "warm_up", "warm_up_in_background", "is_warm"]
@@ -65,12 +66,23 @@ def warm_up() -> None:
         _WARM.set()
 
 
-def warm_up_in_background() -> threading.Thread | None:
-    """Start :func:`warm_up` in a daemon thread once per process; return it (``None`` if already started)."""
+def warm_up_in_background(*, delay: float = 0.0) -> threading.Thread | None:
+    """Start :func:`warm_up` in a daemon thread once per process; return it (``None`` if already started).
+
+    Parameters
+    ----------
+    delay
+        Seconds to wait first, so that the compilation does not compete with a page's first render.
+    """
     if _STARTED.is_set():
         return None
     _STARTED.set()
-    thread = threading.Thread(target=warm_up, name="warm-esda-numba", daemon=True)
+
+    def run() -> None:
+        time.sleep(delay)
+        warm_up()
+
+    thread = threading.Thread(target=run, name="warm-esda-numba", daemon=True)
     thread.start()
     return thread
 

@@ -47,6 +47,17 @@ def test_permutation_inference_is_seeded_and_agrees_with_esda():
     assert a.classes[44].startswith("hot") and a.classes[45].startswith("hot")
 
 
+def test_analytical_path_equals_esda_without_importing_it():
+    rng = np.random.default_rng(8)
+    y = rng.poisson(3, 144).astype(float)
+    y[50:53] += 9
+    w = lat2W(12, 12)
+    ref = esda.G_Local(y, lat2W(12, 12), transform="B", star=True, permutations=0)
+    result = gi_star(y, w.sparse, permutations=0)
+    assert result.z == pytest.approx(ref.Zs, abs=1e-9)
+    assert result.p == pytest.approx(np.minimum(2 * ref.p_norm, 1), abs=1e-9)  # esda's p_norm is one-sided
+
+
 def test_fdr_step_on_a_worked_example():
     # Benjamini & Hochberg's step-up: the largest i with p_(i) <= i * alpha / m; here m = 10, alpha = 0.05
     p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
