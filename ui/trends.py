@@ -104,6 +104,10 @@ def strongest_rises(flt: ReportFilter, *, top: int = 3) -> pd.DataFrame:
     return rises.sort_values("tau", ascending=False, kind="stable").head(top)
 
 
+def _fr(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
 def show_strongest_rises(flt: ReportFilter) -> None:
     """Draw the home page's block: the three strongest significant rises, in plain French."""
     st.subheader("Plus fortes hausses")
@@ -113,12 +117,11 @@ def show_strongest_rises(flt: ReportFilter) -> None:
                 "après correction des fausses découvertes).")
         return
     for _, row in rises.iterrows():
-        p_text = "< 0,001" if row["p_fdr"] < 0.001 else f"{row['p_fdr']:.3f}".replace(".", ",")
+        p_text = "< 0,001" if row["p_fdr"] < 0.001 else _fr(row["p_fdr"], 3)
         st.markdown(f"**{group_label(row, 'neighbourhood,category')}** : le nombre de signalements par semaine "
-                    f"a gagné environ {row['sen_slope'] * 52:.1f} en un an".replace(".", ",")
-                    + f" (tau {row['tau']:.2f}, p corrigé {p_text}) ; ".replace("0.", "0,")
-                    + f"{row['last_4_weeks']} sur les 4 dernières semaines contre {row['previous_4_weeks']} "
-                    "les 4 précédentes.")
+                    f"a gagné environ {_fr(row['sen_slope'] * 52, 1)} en un an (tau {_fr(row['tau'], 2)}, "
+                    f"p corrigé {p_text}) ; {row['last_4_weeks']} sur les 4 dernières semaines contre "
+                    f"{row['previous_4_weeks']} les 4 précédentes.")
     st.caption(TREND_SENTENCE + " " + FDR_SENTENCE)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from pathlib import Path
 
 __all__ = ["cache_dir", "enable_cache", "warm_up", "warm_up_in_background", "is_warm"]
@@ -61,8 +62,10 @@ def warm_up() -> None:
 
         enable_cache()
         w = fill_diagonal(lat2W(3, 3), 1.0)
-        G_Local(np.arange(9, dtype=float), w, transform="B", star=True, permutations=9, seed=0, n_jobs=1,
-                keep_simulations=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # esda's notice about its future "alternative" default
+            G_Local(np.arange(9, dtype=float), w, transform="B", star=True, permutations=9, seed=0, n_jobs=1,
+                    keep_simulations=True)
         _WARM.set()
 
 
