@@ -21,6 +21,7 @@ from scipy import stats
 from geo.analysis.aggregation import aggregate_reports, period_start
 from geo.analysis.fdr import fdr_adjust
 from geo.analysis.mannkendall import mann_kendall
+from geo.errors import InputError
 
 __all__ = ["TREND_KEYS", "ALPHA", "parse_trend_keys", "complete_end", "trend_series", "trend_table",
            "poisson_rate_test", "period_comparisons", "weekday_hour", "trends_report", "period_start_of"]
@@ -34,7 +35,7 @@ def parse_trend_keys(text: str) -> list[str]:
     """Parse ``--by`` (``neighbourhood``, ``category`` or both, comma-separated)."""
     keys = [k.strip() for k in text.split(",") if k.strip()]
     if not keys or len(set(keys)) != len(keys) or not set(keys) <= set(TREND_KEYS):
-        raise ValueError(f"--by was {text!r}; expected neighbourhood, category or neighbourhood,category")
+        raise InputError(f"--by attend neighbourhood, category ou neighbourhood,category ; reçu {text!r}")
     return keys
 
 
@@ -140,7 +141,7 @@ def trends_report(reports: pd.DataFrame, neighbourhoods: pd.DataFrame, *, by: Se
                   end: pd.Timestamp, alpha: float = ALPHA) -> pd.DataFrame:
     """Return the trend table joined with the period comparisons, one row per group (see both functions)."""
     if period not in ("week", "month"):
-        raise ValueError(f"--period was {period!r}; expected week or month")
+        raise InputError(f"--period attend week ou month ; reçu {period!r}")
     series = trend_series(reports, neighbourhoods, by=by, period=period, end=end)
     table = trend_table(series, by=by, period=period, alpha=alpha)
     comparisons = period_comparisons(reports, by=by, end=end)

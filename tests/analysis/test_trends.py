@@ -104,7 +104,7 @@ def test_trends_report_joins_both_and_checks_options():
                           end=complete_end(reports))
     assert {"direction", "tau", "p", "p_fdr", "sen_slope", "last_4_weeks", "p_4_weeks", "p_year"} <= set(table)
     assert table.set_index("neighbourhood").loc["nord", "direction"] == "increasing"
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(ValueError, match="attend neighbourhood"):
         parse_trend_keys("neighbourhood,week")
-    with pytest.raises(ValueError, match="week or month"):
+    with pytest.raises(ValueError, match="week ou month"):
         trends_report(reports, make_territory(), by=["neighbourhood"], period="day", end=complete_end(reports))

@@ -79,3 +79,39 @@ def test_hotspots_cli_options(rennes_store, capsys, tmp_path):
     assert code == 2 and "au moins 30 signalements" in err and not missing.exists()
     with pytest.raises(SystemExit):
         main(["--db", db, "hotspots", "--h3-res", "9", "--cell-size", "100", "--out", str(missing)])
+
+
+def test_emerging_and_trends_cli_on_another_territory(rennes_store, capsys, tmp_path):
+    db, _ = rennes_store
+    out_file = tmp_path / "emergents.geojson"
+    code, out, err = run(capsys, "--db", db, "emerging", "--period", "week", "--to", "2026-03-01",
+                         "--permutations", "99", "--out", out_file)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["steps"] >= 4 and summary["period"] == "week"
+    assert sum(summary["patterns"].values()) == summary["cells"]
+    cells = gpd.read_file(out_file)
+    assert {"count", "pattern", "trend", "tau", "p_trend", "hot_steps", "cold_steps"} <= set(cells.columns)
+    assert cells["count"].sum() == summary["reports"]
+
+    code, out, err = run(capsys, "--db", db, "trends", "--by", "neighbourhood", "--period", "week",
+                         "--format", "json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["groups"] == 9 and {r["neighbourhood"] for r in result["rows"]} == {f"c{k}" for k in range(9)}
+    csv_file = tmp_path / "tendances.csv"
+    code, out, err = run(capsys, "--db", db, "trends", "--by", "neighbourhood,category", "--period", "week",
+                         "--out", csv_file)
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["groups"] == 9
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbfneighbourhood,category")  # the safe writer's BOM
+
+
+def test_bad_options_give_french_errors(rennes_store, capsys, tmp_path):
+    db, _ = rennes_store
+    code, out, err = run(capsys, "--db", db, "trends", "--by", "quartier")
+    assert code == 2 and "--by attend" in err
+    code, out, err = run(capsys, "--db", db, "emerging", "--period", "week", "--steps", "1",
+                         "--out", tmp_path / "x.geojson")
+    assert code == 2 and "--steps" in err
+    code, _out, err = run(capsys, "--db", db, "trends", "--from", "2030-01-01")
+    assert code == 2 and "aucun signalement" in err
