@@ -108,9 +108,9 @@ def test_emerging_and_trends_cli_on_another_territory(rennes_store, capsys, tmp_
 
 def test_bad_options_give_french_errors(rennes_store, capsys, tmp_path):
     db, _ = rennes_store
-    code, out, err = run(capsys, "--db", db, "trends", "--by", "quartier")
+    code, _, err = run(capsys, "--db", db, "trends", "--by", "quartier")
     assert code == 2 and "--by attend" in err
-    code, out, err = run(capsys, "--db", db, "emerging", "--period", "week", "--steps", "1",
+    code, _, err = run(capsys, "--db", db, "emerging", "--period", "week", "--steps", "1",
                          "--out", tmp_path / "x.geojson")
     assert code == 2 and "--steps" in err
     code, _out, err = run(capsys, "--db", db, "trends", "--from", "2030-01-01")
