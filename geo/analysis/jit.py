@@ -35,9 +35,13 @@ def enable_cache() -> None:
     """Turn on numba's on-disk cache for esda's compiled functions (idempotent, before their first call)."""
     if _CACHED.is_set():
         return
-    cache_dir()
+    folder = cache_dir()
     from esda import crand, getisord  # noqa: PLC0415 - numba reads NUMBA_CACHE_DIR when first imported
+    from numba.core import config  # noqa: PLC0415
     from numba.core.registry import CPUDispatcher  # noqa: PLC0415
+
+    if not config.CACHE_DIR:  # numba was imported before the variable was set (libpysal imports it)
+        config.CACHE_DIR = str(folder)
 
     for module in (crand, getisord):
         for name in dir(module):

@@ -114,3 +114,12 @@ def test_a_planted_cluster_is_found_hot():
     assert cells["class"].iloc[centre] == "hot_99"
     # reports in slivers (cells less than 5 % inside) are left out: a handful at most
     assert len(reports) * 0.99 <= cells["count"].sum() <= len(reports)
+
+
+def test_compiled_code_is_cached_on_disk_for_the_next_process():
+    from geo.analysis import jit
+
+    gi_star(np.arange(16, dtype=float), lat2W(4, 4), permutations=19)
+    assert list(jit.cache_dir().rglob("*.nbi")), "numba's index files are written to the cache folder"
+    jit.warm_up()
+    assert jit.is_warm()
