@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo.analysis.jit import warm_up_in_background
 from ui.filters import show_filters
 
 # a local icon: a Material icon as page_icon makes the browser fetch it from a font CDN
@@ -24,3 +25,5 @@ pages = {
 show_filters()
 navigation = st.navigation(pages)
 navigation.run()
+# Hot spots: once the first page is drawn, compile esda's numba code in the background (see ui/hotspots.py).
+warm_up_in_background(delay=1.0)

@@ -122,13 +122,13 @@ def _worker_page(db_url: str, hotspots: bool) -> None:
         PagesManager.uses_pages_directory = False
 
     PagesManager.__init__ = init
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
     at.switch_page("pages/carte.py")
     if hotspots:
         at.session_state["carte_points_chauds"] = "hotspots"
     at.run()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     from geo.analysis import jit  # noqa: PLC0415
 
     compiled = 0
@@ -140,12 +140,26 @@ def _worker_page(db_url: str, hotspots: bool) -> None:
                        if isinstance(getattr(crand, n), CPUDispatcher))
     captions = [c.value for c in at.caption]
     print(json.dumps({
-        "seconds": round(elapsed, 2), "exceptions": [str(e.value) for e in at.exception],
+        "seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2), "exceptions": [str(e.value) for e in at.exception],
         "esda_imported": "esda" in sys.modules, "numba_imported": "numba" in sys.modules,
         "compiled_functions": compiled, "warm": jit.is_warm(),
         "analytical_note": any("provisoire" in c for c in captions),
         "hot_caption": next((c[:60] for c in captions if "point(s) chaud" in c), None),
     }))
+
+
+def bench_layer(db_url: str) -> None:
+    """Time the hot spot layer's own work on every stored report (analytical path, as on a first render)."""
+    from geo.analysis.hotspots import report_hotspots  # noqa: PLC0415
+    from geo.store.database import Store  # noqa: PLC0415
+
+    store = Store(db_url)
+    reports = store.read_reports(columns=("lat", "lon", "neighbourhood"))
+    t, cpu = time.perf_counter(), time.process_time()
+    grid, cells, _ = report_hotspots(reports, store.load_territory(), permutations=0)
+    print(f"(c) hot spot layer's work on {len(reports):,} reports (grid, counts, analytical Gi*, FDR): "
+          f"{time.perf_counter() - t:.2f} s (CPU {time.process_time() - cpu:.2f} s), {len(cells)} cells of "
+          f"{grid.cell_size_m:.0f} m")
 
 
 def bench_page(db_url: str) -> None:
@@ -181,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--db", help="an existing store to use for (c)")
     parser.add_argument("--skip-page", action="store_true")
+    parser.add_argument("--only-page", action="store_true", help="(c) only")
     parser.add_argument("--keep", action="store_true", help="keep the store built for (c)")
     parser.add_argument("--worker-page", help=argparse.SUPPRESS)
     parser.add_argument("--hotspots", action="store_true", help=argparse.SUPPRESS)
@@ -191,13 +206,15 @@ def main(argv: list[str] | None = None) -> int:
         _worker_page(args.worker_page, args.hotspots)
         return 0
     print(f"{git_state()} · load average {os.getloadavg()[0]:.2f} · {os.cpu_count()} cores")
-    bench_gi_star()
-    bench_emerging()
+    if not args.only_page:
+        bench_gi_star()
+        bench_emerging()
     if not args.skip_page:
         folder = None
         url = args.db
         if not url:
             url, folder = _build_store(args.reports)
+        bench_layer(url)
         bench_page(url)
         if folder and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

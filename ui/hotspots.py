@@ -1,8 +1,8 @@
 """Hot spot and emerging hot spot layers of the Carte page, cached, with their French explanations.
 
-esda's permutation inference is compiled by numba on its first call (≈ 13–17 s): ``ui.loaders`` starts
-:func:`geo.analysis.jit.warm_up_in_background` when the app starts (after a few seconds, so that it does not
-compete with the first page's render), and until the compiled code is ready the layers use
+esda's permutation inference is compiled by numba on its first call (≈ 13–17 s): ``dashboard.py`` starts
+:func:`geo.analysis.jit.warm_up_in_background` once the first page has been drawn (so that it does not
+compete with that render), and until the compiled code is ready the layers use
 the analytical (normal) inference of the same Gi*, and say so, so that no page ever waits for the compiler.
 """
 

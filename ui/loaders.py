@@ -12,7 +12,7 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import jit, overview
+from geo.analysis import overview
 from geo.analysis.filtering import ReportFilter, apply_filter
 from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
@@ -21,8 +21,6 @@ from geo.taxonomy import Taxonomy, load_taxonomy
 # The map modules pull in mapclassify (scipy, scikit-learn): about a second to import. Start that now,
 # beside the first store read, rather than after it on the first map's path.
 threading.Thread(target=importlib.import_module, args=("geo.maps.explorer",), name="warm-geo-maps", daemon=True).start()
-# Hot spots: compile esda's numba code in the background, 8 s after start, off every page's first render.
-jit.warm_up_in_background(delay=8.0)
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
            "category_labels", "neighbourhood_names", "refresh", "report_details"]

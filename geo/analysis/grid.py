@@ -38,6 +38,8 @@ MIN_CELLS: Final = 30
 """The default size never gives fewer cells than this over the territory."""
 MAX_CELLS: Final = 2_500
 """The default size never gives more cells than this over the territory (the map and GeoJSON stay small)."""
+NN_SAMPLE: Final = 50_000
+"""Beyond this many reports, nearest-neighbour distances are measured on a seeded sample."""
 MIN_SHARE: Final = 0.05
 """A cell is kept when at least this share of its area lies inside the territory (no slivers)."""
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
@@ -189,9 +191,11 @@ def _hex_polygons(q: np.ndarray, r: np.ndarray, spacing: float) -> tuple[np.ndar
 def default_cell_size(x: np.ndarray, y: np.ndarray, *, area_m2: float) -> float:
     """Choose a cell spacing (m) from the reports' nearest-neighbour distances.
 
-    Twice the mean distance from each report to its nearest other report: under a uniform spread that gives
-    a cell of about one report, smaller where reports cluster. The result is then bounded so that the
-    territory (``area_m2``) holds between :data:`MIN_CELLS` and :data:`MAX_CELLS` cells, and rounded to 10 m.
+    Twice the mean distance from each report to its nearest other report (on a seeded sample of
+    :data:`NN_SAMPLE` reports beyond that, scaled back by the square root of the sampling rate): under a
+    uniform spread that gives a cell of about one report, smaller where reports cluster. The result is then
+    bounded so that the territory (``area_m2``) holds between :data:`MIN_CELLS` and :data:`MAX_CELLS` cells,
+    and rounded to 10 m.
 
     Parameters
     ----------
@@ -202,8 +206,13 @@ def default_cell_size(x: np.ndarray, y: np.ndarray, *, area_m2: float) -> float:
     """
     spacing = 0.0
     if len(x) >= 2:
-        distances, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)
-        spacing = 2 * float(np.mean(distances[:, 1]))
+        points = np.column_stack([x, y])
+        scale = 1.0
+        if len(points) > NN_SAMPLE:  # a seeded sample: distances grow as 1/sqrt(density), so scale them back
+            points = points[np.random.default_rng(0).choice(len(points), NN_SAMPLE, replace=False)]
+            scale = math.sqrt(NN_SAMPLE / len(x))
+        distances, _ = cKDTree(points).query(points, k=2)
+        spacing = 2 * float(np.mean(distances[:, 1])) * scale
     smallest = spacing_of_area(area_m2 / MAX_CELLS)
     largest = spacing_of_area(area_m2 / MIN_CELLS)
     spacing = min(max(spacing, smallest), largest)

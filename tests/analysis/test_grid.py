@@ -74,6 +74,16 @@ def test_default_size_follows_nearest_neighbour_distances_within_bounds():
                                                  area_m2=area)) >= MIN_CELLS * 0.95
 
 
+def test_default_size_on_many_reports_uses_a_sample_that_agrees():
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 20_000, 120_000), rng.uniform(0, 20_000, 120_000)
+    from geo.analysis import grid as grid_module
+
+    sampled = grid_module.default_cell_size(x, y, area_m2=1e6)  # an area where the cell-count bounds do not bind
+    full_spacing = 2 * np.mean(__import__("scipy").spatial.cKDTree(np.c_[x, y]).query(np.c_[x, y], k=2)[0][:, 1])
+    assert sampled == pytest.approx(full_spacing, rel=0.05, abs=10)
+
+
 def test_grid_options_are_checked():
     with pytest.raises(InputError, match="pas les deux"):
         build_grid(make_territory(), h3_res=8, cell_size=200)
