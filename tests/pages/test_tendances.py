@@ -84,3 +84,28 @@ def test_accueil_shows_the_strongest_rises(app):
     at = app("pages/accueil.py")
     no_exception(at)
     assert "Plus fortes hausses" in [s.value for s in at.subheader]
+
+
+def test_a_click_on_a_hot_spot_cell_shows_its_series(app, monkeypatch):
+    import folium
+    import streamlit_folium
+
+    clicked: dict = {}
+
+    def fake_st_folium(fmap, **kwargs):  # what the component returns after a click on the first hot cell
+        for child in fmap._children.values():
+            for grand in getattr(child, "_children", {}).values():
+                if isinstance(grand, folium.GeoJson) and "features" in grand.data:
+                    hot = [f for f in grand.data["features"] if f["properties"].get("class", "").startswith("hot")]
+                    if hot:
+                        clicked["cell"] = hot[0]["properties"]["cell"]
+                        return {"last_active_drawing": {"properties": hot[0]["properties"]}}
+        return {"last_active_drawing": None}
+
+    monkeypatch.setattr(streamlit_folium, "st_folium", fake_st_folium)
+    at = app("pages/carte.py")
+    at.radio(key="carte_points_chauds").set_value("hotspots").run()
+    no_exception(at)
+    assert clicked, "the hot spot layer has at least one hot cell on the demo data"
+    assert f"Cellule {clicked['cell']}" in [s.value for s in at.subheader]
+    assert len(at.get("vega_lite_chart")) == 1  # its series per month
