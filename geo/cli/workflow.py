@@ -1,14 +1,19 @@
-"""Commands of the follow-up workflow: ``partners load``."""
+"""Commands of the follow-up workflow: ``partners load``, ``status``, ``reports``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+import pandas as pd
+
 from geo.cli.output import emit, say
+from geo.export.safe_csv import csv_text
 from geo.settings import Settings
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from geo.workflow.lifecycle import STATUSES, change_status, parse_when, resolve_report_id
+from geo.workflow.queue import AGEING_BANDS, ReportQuery, list_reports
 from geo.workflow.routing import load_registry_files, missing_routes
 
 
@@ -27,6 +32,49 @@ def _cmd_partners_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    report_id = resolve_report_id(store, args.report_id)
+    duplicate_of = resolve_report_id(store, args.duplicate_of) if args.duplicate_of else None
+    change = change_status(store, report_id, args.new_status, at=parse_when(args.at, timezone=settings.timezone),
+                           by=args.by, comment=args.comment, duplicate_of=duplicate_of)
+    say(f"{change.report_id} : {change.from_status} → {change.to_status}")
+    emit(change.as_dict())
+    return 0
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for text in values or () for v in text.split(",") if v.strip())
+
+
+def _cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    start = parse_when(args.date_from, timezone=settings.timezone) if args.date_from else None
+    end = (parse_when(args.date_to, timezone=settings.timezone) + pd.Timedelta(days=1)) if args.date_to else None
+    query = ReportQuery(text=args.text or "", categories=_split(args.category),
+                        neighbourhoods=_split(args.neighbourhood), statuses=_split(args.status),
+                        partners=_split(args.partner), bands=_split(args.age), overdue=args.overdue,
+                        min_age_days=args.min_age_days, max_age_days=args.max_age_days, start=start, end=end)
+    unknown = [s for s in query.statuses if s not in STATUSES] + [b for b in query.bands if b not in AGEING_BANDS]
+    if unknown:
+        raise ValueError(f"valeur(s) inconnue(s) {unknown} ; statuts : {', '.join(STATUSES)} ; "
+                         f"âges : {', '.join(AGEING_BANDS)}")
+    frame = list_reports(store, query, timezone=settings.timezone, limit=args.limit)
+    table = pd.DataFrame({
+        "id": frame["id"], "source_id": frame["source_id"], "category": frame["category"],
+        "neighbourhood": frame["neighbourhood"], "status": frame["status"], "partner": frame["partner"],
+        "observed_at": frame["observed_at"].map(lambda t: t.isoformat()),
+        "age_days": frame["age_days"].round(2), "ageing": frame["ageing"], "overdue": frame["overdue"],
+        "duplicate_of": frame["duplicate_of"],
+    })
+    say(f"{len(table)} signalement(s)")
+    if args.format == "csv":
+        print(csv_text(table), end="")
+    else:
+        print(table.to_json(orient="records", force_ascii=False))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add this group's subcommands to ``python -m geo``."""
     partners = sub.add_parser("partners", parents=[common], help="registre des partenaires et table de routage")
@@ -37,3 +85,30 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     load.add_argument("--routing", type=Path, metavar="ROUTING.csv",
                       help="table de routage category;neighbourhood;partner (* : route par défaut de la catégorie)")
     load.set_defaults(run=_cmd_partners_load)
+
+    status = sub.add_parser("status", parents=[common],
+                            help="changer le statut d'un signalement (gardé à l'historique)")
+    status.add_argument("report_id", metavar="REPORT_ID", help="identifiant enregistré ou identifiant source")
+    status.add_argument("new_status", metavar="NEW_STATUS", help=f"l'un de : {', '.join(STATUSES)}")
+    status.add_argument("--at", metavar="DATETIME",
+                        help="date du changement (défaut : maintenant), ex. 2026-03-02T14:30 ou 02/03/2026 14:30")
+    status.add_argument("--by", metavar="NAME", help="qui a fait le changement")
+    status.add_argument("--comment", metavar="TEXT", help="commentaire gardé à l'historique")
+    status.add_argument("--duplicate-of", metavar="ID", help="signalement original (statut doublon)")
+    status.set_defaults(run=_cmd_status)
+
+    rep = sub.add_parser("reports", parents=[common], help="lister les signalements à suivre (CSV ou JSON)")
+    rep.add_argument("--text", help="texte cherché dans l'identifiant, l'identifiant source ou la description")
+    rep.add_argument("--category", action="append", metavar="CODE", help="catégorie(s), séparées par des virgules")
+    rep.add_argument("--neighbourhood", action="append", metavar="CODE", help="quartier(s)")
+    rep.add_argument("--status", action="append", metavar="CODE", help="statut(s)")
+    rep.add_argument("--partner", action="append", metavar="ID", help="partenaire(s)")
+    rep.add_argument("--age", action="append", metavar="BAND", help=f"tranche(s) d'âge : {', '.join(AGEING_BANDS)}")
+    rep.add_argument("--overdue", action="store_true", help="seulement les signalements en retard")
+    rep.add_argument("--min-age-days", type=float, metavar="N")
+    rep.add_argument("--max-age-days", type=float, metavar="N")
+    rep.add_argument("--from", dest="date_from", metavar="DATE", help="observés à partir de ce jour (AAAA-MM-JJ)")
+    rep.add_argument("--to", dest="date_to", metavar="DATE", help="observés jusqu'à ce jour inclus")
+    rep.add_argument("--limit", type=int)
+    rep.add_argument("--format", choices=("csv", "json"), default="json")
+    rep.set_defaults(run=_cmd_reports)
