@@ -1,17 +1,21 @@
-"""Commands of the follow-up workflow: ``partners load``, ``status``, ``reports``."""
+"""Commands of the follow-up workflow: ``partners load``, ``status``, ``reports``, ``report`` (bilan d'activité)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from geo.cli.output import emit, say
-from geo.export.safe_csv import csv_text
+from geo.export.safe_csv import csv_text, write_csv
 from geo.settings import Settings
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from geo.workflow.activity import GROUPINGS, activity_json, activity_table, compute_activity, period_bounds
+from geo.workflow.activity_pdf import write_activity_pdf
 from geo.workflow.lifecycle import STATUSES, change_status, parse_when, resolve_report_id
 from geo.workflow.queue import AGEING_BANDS, ReportQuery, list_reports
 from geo.workflow.routing import load_registry_files, missing_routes
@@ -75,6 +79,36 @@ def _cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+DEFAULT_STRUCTURE = "Pimms Médiation Dijon"
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    start, end = period_bounds(args.date_from, args.date_to, timezone=settings.timezone)
+    activity = compute_activity(store, start=start, end=end, by=args.by,
+                                taxonomy=load_taxonomy(settings.taxonomy_path), timezone=settings.timezone)
+    data = activity_json(activity, timezone=settings.timezone)
+    if args.format == "pdf":
+        if args.out is None:
+            raise ValueError("--format pdf demande --out FICHIER.pdf")
+        structure = args.structure or os.environ.get("VEILLE_STRUCTURE") or DEFAULT_STRUCTURE
+        write_activity_pdf(activity, args.out, structure=structure, timezone=settings.timezone)
+    elif args.format == "csv":
+        if args.out is None:
+            print(csv_text(activity_table(activity)), end="")
+        else:
+            write_csv(activity_table(activity), args.out)
+    elif args.out is not None:
+        args.out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.out is not None:
+        say(f"bilan écrit dans {args.out}")
+        emit({"out": str(args.out), "format": args.format, "from": data["from"], "to": data["to"], "by": args.by,
+              "groups": len(data["groups"]), "total": data["total"]})
+    elif args.format == "json":
+        emit(data)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add this group's subcommands to ``python -m geo``."""
     partners = sub.add_parser("partners", parents=[common], help="registre des partenaires et table de routage")
@@ -112,3 +146,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rep.add_argument("--limit", type=int)
     rep.add_argument("--format", choices=("csv", "json"), default="json")
     rep.set_defaults(run=_cmd_reports)
+
+    report = sub.add_parser("report", parents=[common], help="bilan d'activité d'une période (CSV, JSON ou PDF)")
+    report.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="premier jour (AAAA-MM-JJ)")
+    report.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="dernier jour inclus")
+    report.add_argument("--by", choices=GROUPINGS, default="registre", help="regroupement (défaut : registre)")
+    report.add_argument("--format", choices=("csv", "json", "pdf"), default="json")
+    report.add_argument("--out", type=Path, metavar="FILE", help="fichier écrit (obligatoire pour pdf)")
+    report.add_argument("--structure", metavar="NOM",
+                        help=f"nom de la structure dans le titre (défaut : VEILLE_STRUCTURE ou {DEFAULT_STRUCTURE})")
+    report.set_defaults(run=_cmd_report)

@@ -58,7 +58,7 @@ def simulate_followup(store: Store, *, taxonomy: Taxonomy, seed: int, end: pd.Ti
     routed = frame["partner"].notna().to_numpy()
     partners = {p.id: p for p in read_partners(store)}
     ids = sorted(partners)
-    pace = dict(zip(ids, rng.uniform(0.6, 1.7, len(ids)), strict=True))
+    pace = dict(zip(ids, rng.uniform(0.5, 1.4, len(ids)), strict=True))
     target = frame["partner"].map({p: (partners[p].target_days or 10) for p in ids}).fillna(10).to_numpy(float)
     factor = frame["partner"].map(pace).fillna(1.0).to_numpy(float)
 

@@ -47,3 +47,19 @@ def test_demo_statuses_follow_from_histories(demo, taxonomy):
     duplicates = reports[reports["status"] == "doublon"]
     assert duplicates["duplicate_of"].notna().all()
     assert reports["overdue"].any() and not reports["overdue"].all()
+
+
+def test_demo_bilan_follows_from_the_demo_data(demo, taxonomy):
+    from geo.workflow.activity import compute_activity
+
+    start = pd.Timestamp("2026-01-01", tz="Europe/Paris")
+    activity = compute_activity(demo, start=start, end=END, by="partner", taxonomy=taxonomy)
+    reports = list_reports(demo, now=END)
+    period = reports[(reports["observed_at"] >= start) & (reports["observed_at"] < END)]
+    assert activity.total["reports"] == len(period)
+    # the period ends at the demo's end: every history entry is before it, so the current statuses are the end's
+    assert activity.total["resolved"] == int((period["status"] == "resolu").sum())
+    history = read_history(demo, period["id"].tolist())
+    assert activity.total["relayed"] == history.loc[history["to_status"] == "transmis", "report_id"].nunique()
+    assert activity.table["reports"].sum() == len(period)
+    assert 0 < activity.total["overdue_share"] < 1
