@@ -52,12 +52,15 @@ order = frame.sort_values("reports", ascending=False)["groupe"].tolist()
 counts = frame.melt(id_vars=["groupe"], value_vars=["reports", "relayed", "resolved"], var_name="mesure",
                     value_name="nombre")
 counts["mesure"] = counts["mesure"].map(METRIC_LABELS)
+count_order = [METRIC_LABELS[m] for m in ("reports", "relayed", "resolved")]
+delay_order = [METRIC_LABELS[m] for m in ("median_days_to_relay", "median_days_to_resolve")]
 left, right = st.columns(2)
 with left:
     st.subheader("Signalements, transmis, résolus")
     st.altair_chart(alt.Chart(counts).mark_bar().encode(
         y=alt.Y("groupe:N", sort=order, title=None), x=alt.X("nombre:Q", title=None),
-        yOffset="mesure:N", color=alt.Color("mesure:N", title=None, legend=alt.Legend(orient="bottom")),
+        yOffset=alt.YOffset("mesure:N", sort=count_order),
+        color=alt.Color("mesure:N", title=None, sort=count_order, legend=alt.Legend(orient="bottom")),
         tooltip=["groupe", "mesure", "nombre"],
     ), width="stretch")
 with right:
@@ -67,7 +70,9 @@ with right:
     delays["mesure"] = delays["mesure"].map(METRIC_LABELS)
     st.altair_chart(alt.Chart(delays).mark_bar().encode(
         y=alt.Y("groupe:N", sort=order, title=None), x=alt.X("jours:Q", title=None),
-        yOffset="mesure:N", color=alt.Color("mesure:N", title=None, legend=alt.Legend(orient="bottom")),
+        yOffset=alt.YOffset("mesure:N", sort=delay_order),
+        color=alt.Color("mesure:N", title=None, sort=delay_order, legend=alt.Legend(orient="bottom",
+                                                                                    labelLimit=300)),
         tooltip=["groupe", "mesure", alt.Tooltip("jours:Q", format=".1f")],
     ), width="stretch")
 

@@ -18,9 +18,11 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Saisie": "/saisie", "Import": "/import_donnees"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Saisie": "/saisie", "Import": "/import_donnees",
+       "Signalements": "/signalements", "Partenaires": "/partenaires", "Bilan": "/bilan"}
 TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
-          "Import": "Importer des signalements"}
+          "Import": "Importer des signalements", "Signalements": "Signalements",
+          "Partenaires": "Partenaires et routage", "Bilan": "Bilan d'activité"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
 ENTRY_POINT = (47.322113, 5.041527)
 MAP_TIMEOUT = 30_000
@@ -194,7 +196,7 @@ def test_first_request_of_a_fresh_server_opens_carte_with_filters_and_sections(
         sidebar = page.locator('[data-testid="stSidebar"]')
         expect(sidebar.get_by_role("heading", name="Filtres")).to_be_visible(timeout=30_000)
         expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(
-            [re.compile(r"^Explorer"), re.compile(r"^Données")])  # then the icon's ligature "expand_more"
+            [re.compile(r"^Explorer"), re.compile(r"^Données"), re.compile(r"^Suivi")])  # then "expand_more"
         wait_idle(page)
         assert nav_links(page) == list(NAV.items())
         expect(sidebar.get_by_text("Période", exact=True)).to_be_visible()
@@ -237,6 +239,22 @@ def test_every_page_renders_through_the_sidebar_navigation(app_page, e2e_server,
     expect(page.get_by_text("Choisissez un fichier à importer.")).to_be_visible()
     assert_healthy(page, browser_watch, "Import")
     screenshot(page, artifacts_dir, "04_import")
+
+    go_by_nav(page, "Signalements")
+    expect(page.get_by_text("Fiche d'un signalement")).to_be_visible()
+    map_frame(page)  # the open report's place
+    assert_healthy(page, browser_watch, "Signalements")
+    screenshot(page, artifacts_dir, "05_signalements")
+
+    go_by_nav(page, "Partenaires")
+    expect(page.get_by_text("Registre des partenaires")).to_be_visible()
+    assert_healthy(page, browser_watch, "Partenaires")
+    screenshot(page, artifacts_dir, "06_partenaires")
+
+    go_by_nav(page, "Bilan")
+    expect(page.get_by_role("button", name="Télécharger (PDF imprimable)")).to_be_visible(timeout=30_000)
+    assert_healthy(page, browser_watch, "Bilan")
+    screenshot(page, artifacts_dir, "07_bilan")
 
     go_by_nav(page, "Accueil")  # back again: cached maps and data are reused on the second visit
     go_by_nav(page, "Carte")
