@@ -10,6 +10,7 @@ from geo.errors import InputError
 from geo.ingest.provenance import raw_row
 from geo.workflow.lifecycle import STATUSES, TRANSITIONS, change_statuses
 from geo.workflow.queue import ReportQuery
+from geo.workflow.routing import change_category
 from ui import followup, loaders
 from ui.widgets import empty_store_message
 
@@ -179,6 +180,19 @@ else:
             apply_change([report_id], status, at=at, by=by, comment=comment,
                          duplicate_of=(original.strip() or None) if status == "doublon" else None)
     st.caption(hint)
+
+with st.form("sig_categorie"):
+    codes = list(tax.categories)
+    new_category = st.selectbox("Catégorie", codes, format_func=lambda c: tax.categories[c].label,
+                                index=codes.index(report["category"]) if report["category"] in codes else 0,
+                                key=f"sig_categorie_{report_id}")
+    if st.form_submit_button("Changer la catégorie (et le partenaire)"):
+        change_category(loaders.store(), [report_id], new_category, taxonomy=tax)
+        partner = loaders.store().get_report(report_id)["partner"]
+        st.session_state["sig_message"] = ("ok", f"Catégorie changée ; partenaire : "
+                                                 f"{followup.partner_names().get(partner, 'aucun (route manquante)')}.")
+        loaders.refresh()
+        st.rerun()
 
 with st.expander("Doublons probables"):
     c1, c2 = st.columns(2)

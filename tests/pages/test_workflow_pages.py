@@ -137,3 +137,17 @@ def test_signalements_acts_on_a_selection(app, demo_copy):
     assert "2 signalement(s) passé(s) à « Pris en charge »" in " ".join(s.value for s in at.success)
     assert [store.get_report(i)["status"] for i in ids[:3]] == ["pris_en_charge", "pris_en_charge", "transmis"]
     assert read_history(store, ids[:1]).iloc[-1]["changed_by"] == "Coordination"
+
+
+def test_signalements_category_change_reroutes(app, demo_copy):
+    store = Store(demo_copy)
+    target = list_reports(store, ReportQuery(categories=("tags",), neighbourhoods=("centre-ville",)), limit=1)
+    rid = target["id"].iloc[0]
+    assert target["partner"].iloc[0] == "ville-proprete"
+    at = app("pages/signalements.py", db=demo_copy)
+    at.text_input(key="sig_texte").input(rid).run()
+    at.selectbox(key=f"sig_categorie_{rid}").set_value("eclairage")
+    button(at, "Changer la catégorie (et le partenaire)").click().run()
+    no_exception(at)
+    assert "partenaire : Ville de Dijon – Éclairage public" in " ".join(s.value for s in at.success)
+    assert (store.get_report(rid)["category"], store.get_report(rid)["partner"]) == ("eclairage", "ville-eclairage")

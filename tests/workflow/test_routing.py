@@ -21,6 +21,7 @@ from geo.store.database import Store
 from geo.workflow.partners import read_partners, read_partners_csv
 from geo.workflow.routing import (
     OUTSIDE_TERRITORY,
+    change_category,
     load_registry,
     load_registry_files,
     missing_routes,
@@ -201,6 +202,12 @@ def test_changing_category_reroutes(registry, taxonomy, tmp_path):
     assert list(partners_of(registry).values()) == [None]
     apply_category_map(registry, {"Lampe cassée": "eclairage"}, taxonomy=taxonomy)
     assert list(partners_of(registry).values()) == ["bailleur"]
+    [rid] = partners_of(registry)
+    assert change_category(registry, [rid], "tags", taxonomy=taxonomy) == 1
+    assert partners_of(registry) == {rid: "police"}
+    assert registry.get_report(rid)["registre"] == "veille_technique"
+    with pytest.raises(InputError, match="catégorie inconnue"):
+        change_category(registry, [rid], "lampe", taxonomy=taxonomy)
 
 
 def test_reloading_reroutes_new_reports_but_not_relayed_ones(registry, taxonomy, tmp_path):
