@@ -30,7 +30,8 @@ from geo.store import schema
 from geo.store.database import Store
 from geo.store.workflow_schema import partners as partners_table
 from geo.taxonomy import Taxonomy
-from geo.workflow.lifecycle import ORIGIN_IMPORT_UNDATED, read_history
+from geo.workflow._frames import fetch_frame
+from geo.workflow.lifecycle import ORIGIN_IMPORT_UNDATED
 
 __all__ = ["GROUPINGS", "METRICS", "OUTSIDE_CODE", "NO_PARTNER_CODE", "Activity", "compute_activity",
            "activity_json", "activity_table", "summary_text", "period_bounds", "days_text"]
@@ -120,9 +121,21 @@ def _report_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
                        table.c.partner)
              .where(table.c.observed_at >= int(start.timestamp()), table.c.observed_at < int(end.timestamp())))
     with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows],
-                        columns=["id", "observed_at", "category", "registre", "neighbourhood", "partner"])
+        return fetch_frame(conn, query, ["id", "observed_at", "category", "registre", "neighbourhood", "partner"])
+
+
+def _history_rows(store: Store, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Return the changes before ``end`` of the reports observed in ``[start, end)`` (times in seconds)."""
+    history, table = schema.status_history, schema.reports
+    query = (sa.select(history.c.report_id, history.c.changed_at, history.c.to_status, history.c.origin)
+             .join(table, table.c.id == history.c.report_id)
+             .where(table.c.observed_at >= int(start.timestamp()), table.c.observed_at < int(end.timestamp()),
+                    history.c.changed_at < int(end.timestamp()))
+             .order_by(history.c.report_id, history.c.changed_at, history.c.id))
+    with store.engine.connect() as conn:
+        frame = fetch_frame(conn, query, ["report_id", "t", "to_status", "origin"])
+    frame["t"] = frame["t"].astype("int64")
+    return frame
 
 
 def compute_activity(store: Store, *, start: pd.Timestamp, end: pd.Timestamp, by: str = "registre",
@@ -138,43 +151,37 @@ def compute_activity(store: Store, *, start: pd.Timestamp, end: pd.Timestamp, by
         raise InputError(f"regroupement {by!r} inconnu ; attendu l'un de {', '.join(GROUPINGS)}")
     start, end = pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
     reports = _report_rows(store, start, end)
-    history = read_history(store, reports["id"].tolist()) if len(reports) else read_history(store, [])
-    history = history[history["changed_at"] < end]
+    end_s = int(end.timestamp())
+    history = _history_rows(store, start, end)
     dated = history[history["origin"] != ORIGIN_IMPORT_UNDATED]
-    first = history.groupby(["report_id", "to_status"])["changed_at"].min()
-    dated_first = dated.groupby(["report_id", "to_status"])["changed_at"].min()
-    dated_last = dated.groupby(["report_id", "to_status"])["changed_at"].max()
-    status_at_end = history.groupby("report_id")["to_status"].last()
-    closed_at = history[history["to_status"].isin(["resolu", "clos_sans_suite", "doublon"])].groupby(
-        "report_id")["changed_at"].max()
+    closed = ["resolu", "clos_sans_suite", "doublon"]
 
-    def pick(series: pd.Series, status: str) -> pd.Series:
-        if series.empty:
-            return pd.Series(pd.NaT, index=reports["id"], dtype="datetime64[ns, UTC]")
-        level = series.xs(status, level="to_status") if status in series.index.get_level_values(1) else None
-        return (level.reindex(reports["id"]) if level is not None
-                else pd.Series(pd.NaT, index=reports["id"], dtype="datetime64[ns, UTC]"))
+    def first(rows: pd.DataFrame, status: str, how: str = "min") -> pd.Series:
+        """Time (seconds) of each report's first (or last) change to ``status``, aligned on the reports."""
+        times = rows.loc[rows["to_status"] == status].groupby("report_id")["t"].agg(how)
+        return times.reindex(reports["id"]).astype("float64")
 
     frame = reports.set_index("id")
-    observed = pd.to_datetime(frame["observed_at"].astype("int64"), unit="s", utc=True)
-    frame["relayed_at"] = pick(first, "transmis")
-    frame["taken_up_at"] = pick(first, "pris_en_charge")
-    status = status_at_end.reindex(frame.index).fillna("nouveau")
+    observed = frame["observed_at"].astype("int64")
+    relayed = first(history, "transmis")
+    frame["relayed_at"] = relayed
+    frame["taken_up_at"] = first(history, "pris_en_charge")
+    status = history.groupby("report_id")["to_status"].last().reindex(frame.index).fillna("nouveau")
     frame["resolved"] = status.eq("resolu")
-    relay_dated = pick(dated_first, "transmis")
-    resolve_dated = pick(dated_last, "resolu").where(frame["resolved"])
-    frame["days_to_relay"] = (relay_dated - observed).dt.total_seconds() / _DAY
-    frame["days_to_resolve"] = (resolve_dated - observed).dt.total_seconds() / _DAY
+    relay_dated = first(dated, "transmis")
+    resolve_dated = first(dated, "resolu", "max").where(frame["resolved"])
+    frame["days_to_relay"] = (relay_dated - observed) / _DAY
+    frame["days_to_resolve"] = (resolve_dated - observed) / _DAY
     with store.engine.connect() as conn:
         targets = dict(conn.execute(sa.select(partners_table.c.id, partners_table.c.target_days)
                                     .where(partners_table.c.target_days.is_not(None))).all())
     target_days = frame["partner"].map(targets).astype("float64")
-    relayed_dated = relay_dated
-    is_closed = status.isin(["resolu", "clos_sans_suite", "doublon"])
-    finish = closed_at.reindex(frame.index).where(is_closed, end)
-    waited = (pd.to_datetime(finish, utc=True) - relayed_dated).dt.total_seconds() / _DAY
-    judged = relayed_dated.notna() & target_days.notna()
+    closed_at = history.loc[history["to_status"].isin(closed)].groupby("report_id")["t"].max()
+    finish = closed_at.reindex(frame.index).astype("float64").where(status.isin(closed), float(end_s))
+    waited = (finish - relay_dated) / _DAY
+    judged = relay_dated.notna() & target_days.notna()
     frame["overdue"] = (waited > target_days).where(judged).astype("object")
+    observed = pd.to_datetime(observed, unit="s", utc=True)
     frame["registre"] = frame["category"].map(taxonomy.registres_by_category()).fillna(frame["registre"])
     frame["neighbourhood"] = frame["neighbourhood"].fillna(OUTSIDE_CODE)
     frame["partner"] = frame["partner"].fillna(NO_PARTNER_CODE)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from geo.store import schema
 from geo.store.database import Store
 from geo.store.workflow_schema import partners as partners_table
+from geo.workflow._frames import fetch_frame
 from geo.workflow.lifecycle import CLOSED_STATUSES
 
 __all__ = ["AGEING_BANDS", "ReportQuery", "ageing_band", "relay_times", "list_reports", "LIST_COLUMNS"]
@@ -73,16 +74,18 @@ def relay_times(store: Store, report_ids: Sequence[str] | None = None) -> pd.Ser
     table = schema.status_history
     query = (sa.select(table.c.report_id, sa.func.max(table.c.changed_at))
              .where(table.c.to_status == "transmis").group_by(table.c.report_id))
-    rows = []
+    parts = []
     with store.engine.connect() as conn:
         if report_ids is None:
-            rows = conn.execute(query).all()
+            parts.append(fetch_frame(conn, query, ["id", "t"]))
         else:
             ids = list(report_ids)
             for start in range(0, len(ids), 500):
-                rows += conn.execute(query.where(table.c.report_id.in_(ids[start:start + 500]))).all()
-    return pd.Series(pd.to_datetime([int(t) for _, t in rows], unit="s", utc=True),
-                     index=pd.Index([r for r, _ in rows], dtype=object), name="relayed_at")
+                parts.append(fetch_frame(conn, query.where(table.c.report_id.in_(ids[start:start + 500])),
+                                         ["id", "t"]))
+    found = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["id", "t"])
+    return pd.Series(pd.to_datetime(found["t"].astype("int64"), unit="s", utc=True).to_numpy(),
+                     index=pd.Index(found["id"], dtype=object), name="relayed_at")
 
 
 def _targets(store: Store) -> dict[str, int]:
@@ -135,9 +138,8 @@ def list_reports(store: Store, query: ReportQuery | None = None, *, now: pd.Time
         select = select.where(*conditions)
     select = select.order_by(table.c.observed_at.desc(), table.c.id)
     with store.engine.connect() as conn:
-        rows = conn.execute(select).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["id", "source_id", "observed_at", "category",
-                                                             "neighbourhood", "status", "partner", "duplicate_of"])
+        frame = fetch_frame(conn, select, ["id", "source_id", "observed_at", "category", "neighbourhood", "status",
+                                           "partner", "duplicate_of"])
     observed = pd.to_datetime(pd.to_numeric(frame["observed_at"]).astype("int64"), unit="s", utc=True)
     age_hours = (now - observed).dt.total_seconds() / 3600.0
     frame["observed_at"] = observed.dt.tz_convert(timezone)
