@@ -141,7 +141,8 @@ with left:
     if photos:
         cols = st.columns(min(len(photos), 3))
         for i, photo in enumerate(photos):
-            cols[i % len(cols)].image(followup.photo_bytes(photo.id), caption=photo.filename or f"photo {photo.id}")
+            cols[i % len(cols)].image(followup.photo_bytes(photo.id), caption=photo.filename or f"photo {photo.id}",
+                                      width=360)
     added = st.file_uploader("Ajouter des photos", type=["jpg", "jpeg", "png", "webp", "heic"],
                              accept_multiple_files=True, key=f"sig_photos_{report_id}")
     if added and st.button("Enregistrer les photos", key="sig_photos_ok"):
