@@ -46,10 +46,11 @@ with st.expander("Recherche", expanded=True):
 
 query = ReportQuery(text=text, categories=tuple(categories), neighbourhoods=tuple(places), statuses=tuple(statuses),
                     partners=tuple(partners), bands=tuple(bands), overdue=overdue)
-found = followup.report_list(query)
-st.caption(f"{len(found):,} signalement(s) trouvé(s)".replace(",", "\u202f")
-           + (f" ; les {_SHOWN} plus récents sont affichés." if len(found) > _SHOWN else "."))
-shown = found.head(_SHOWN)
+found = followup.report_list(query, limit=_SHOWN)
+total = followup.report_count(query)
+st.caption(f"{total:,} signalement(s) trouvé(s)".replace(",", "\u202f")
+           + (f" ; les {_SHOWN} plus récents sont affichés." if total > _SHOWN else "."))
+shown = found
 table = pd.DataFrame({
     "Identifiant": shown["id"], "Date": shown["observed_at"].dt.strftime("%d/%m/%Y %H:%M"),
     "Catégorie": shown["category"].map(loaders.category_labels()),

@@ -13,25 +13,36 @@ from geo.workflow.duplicates import suggest_duplicates
 from geo.workflow.lifecycle import STATUS_LABELS, read_history
 from geo.workflow.partners import read_partners
 from geo.workflow.photos import add_photo, list_photos, read_photo
-from geo.workflow.queue import AGEING_BANDS, ReportQuery, list_reports
+from geo.workflow.queue import AGEING_BANDS, ReportQuery, count_reports, list_reports
 from geo.workflow.routing import missing_routes, read_routing
 from ui import loaders
 from ui.offline import register_assets
 
-__all__ = ["STATUS_LABELS", "AGEING_BANDS", "report_list", "partner_names", "partners", "routing", "missing",
-           "history", "duplicate_suggestions", "activity", "report_map", "photos", "photo_bytes", "save_photos",
-           "history_table"]
+__all__ = ["STATUS_LABELS", "AGEING_BANDS", "report_list", "report_count", "partner_names", "partners", "routing",
+           "missing", "history", "duplicate_suggestions", "activity", "report_map", "photos", "photo_bytes",
+           "save_photos", "history_table"]
 
 
 @st.cache_data(max_entries=16, show_spinner="Recherche des signalements…")
-def _report_list(url: str, version: int, query: ReportQuery, now: pd.Timestamp) -> pd.DataFrame:
-    return list_reports(loaders.store(), query, now=now, timezone=loaders.settings().timezone)
+def _report_list(url: str, version: int, query: ReportQuery, now: pd.Timestamp, limit: int | None) -> pd.DataFrame:
+    return list_reports(loaders.store(), query, now=now, timezone=loaders.settings().timezone, limit=limit)
 
 
-def report_list(query: ReportQuery) -> pd.DataFrame:
-    """Return the reports matching ``query`` (ages counted at the current minute)."""
+def report_list(query: ReportQuery, *, limit: int | None = None) -> pd.DataFrame:
+    """Return the (``limit`` newest) reports matching ``query``, ages counted at the current minute."""
     now = pd.Timestamp.now(tz="UTC").floor("min")
-    return _report_list(loaders.settings().db_url, loaders.data_version(), query, now)
+    return _report_list(loaders.settings().db_url, loaders.data_version(), query, now, limit)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _report_count(url: str, version: int, query: ReportQuery, now: pd.Timestamp) -> int:
+    return count_reports(loaders.store(), query, now=now)
+
+
+def report_count(query: ReportQuery) -> int:
+    """Return how many reports match ``query``."""
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    return _report_count(loaders.settings().db_url, loaders.data_version(), query, now)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -20,7 +20,8 @@ from geo.store.workflow_schema import partners as partners_table
 from geo.workflow._frames import fetch_frame
 from geo.workflow.lifecycle import CLOSED_STATUSES
 
-__all__ = ["AGEING_BANDS", "ReportQuery", "ageing_band", "relay_times", "list_reports", "LIST_COLUMNS"]
+__all__ = ["AGEING_BANDS", "ReportQuery", "ageing_band", "relay_times", "list_reports", "count_reports",
+           "LIST_COLUMNS"]
 
 AGEING_BANDS = {"moins_48h": "< 48 h", "48h_10j": "48 h – 10 j", "plus_10j": "> 10 j", "clos": "clos"}
 """Band code -> French label; ``clos`` for reports no longer open."""
@@ -95,21 +96,9 @@ def _targets(store: Store) -> dict[str, int]:
     return {pid: int(days) for pid, days in rows}
 
 
-def list_reports(store: Store, query: ReportQuery | None = None, *, now: pd.Timestamp | None = None,
-                 timezone: str = "Europe/Paris", limit: int | None = None) -> pd.DataFrame:
-    """Return the reports matching ``query``, newest first, with their age, ageing band and lateness.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`LIST_COLUMNS`: ``observed_at`` and ``relayed_at`` tz-aware in ``timezone``, ``age_days``
-        (float, since observation), ``ageing`` (band code), ``overdue`` (bool).
-    """
-    query = query or ReportQuery()
-    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+def _conditions(query: ReportQuery, now: pd.Timestamp) -> list[sa.ColumnElement[bool]]:
+    """Return the SQL conditions of ``query`` (all but the ageing bands and lateness, computed afterwards)."""
     table = schema.reports
-    select = sa.select(table.c.id, table.c.source_id, table.c.observed_at, table.c.category, table.c.neighbourhood,
-                       table.c.status, table.c.partner, table.c.duplicate_of)
     conditions = []
     if query.text.strip():
         pattern = f"%{query.text.strip().lower()}%"
@@ -134,9 +123,44 @@ def list_reports(store: Store, query: ReportQuery | None = None, *, now: pd.Time
         conditions.append(table.c.observed_at >= int(now.timestamp() - query.max_age_days * 86_400))
     if query.min_age_days is not None:
         conditions.append(table.c.observed_at <= int(now.timestamp() - query.min_age_days * 86_400))
+    return conditions
+
+
+def count_reports(store: Store, query: ReportQuery | None = None, *, now: pd.Timestamp | None = None) -> int:
+    """Return how many reports :func:`list_reports` would return without a limit (one SQL count when it can)."""
+    query = query or ReportQuery()
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+    if query.bands or query.overdue:
+        return len(list_reports(store, query, now=now))
+    select = sa.select(sa.func.count()).select_from(schema.reports)
+    conditions = _conditions(query, now)
+    if conditions:
+        select = select.where(*conditions)
+    with store.engine.connect() as conn:
+        return int(conn.execute(select).scalar())
+
+
+def list_reports(store: Store, query: ReportQuery | None = None, *, now: pd.Timestamp | None = None,
+                 timezone: str = "Europe/Paris", limit: int | None = None) -> pd.DataFrame:
+    """Return the reports matching ``query``, newest first, with their age, ageing band and lateness.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`LIST_COLUMNS`: ``observed_at`` and ``relayed_at`` tz-aware in ``timezone``, ``age_days``
+        (float, since observation), ``ageing`` (band code), ``overdue`` (bool).
+    """
+    query = query or ReportQuery()
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
+    table = schema.reports
+    select = sa.select(table.c.id, table.c.source_id, table.c.observed_at, table.c.category, table.c.neighbourhood,
+                       table.c.status, table.c.partner, table.c.duplicate_of)
+    conditions = _conditions(query, now)
     if conditions:
         select = select.where(*conditions)
     select = select.order_by(table.c.observed_at.desc(), table.c.id)
+    if limit is not None and not query.bands and not query.overdue:  # else bands and lateness decide first
+        select = select.limit(limit)
     with store.engine.connect() as conn:
         frame = fetch_frame(conn, select, ["id", "source_id", "observed_at", "category", "neighbourhood", "status",
                                            "partner", "duplicate_of"])

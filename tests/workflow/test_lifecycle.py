@@ -25,7 +25,7 @@ from geo.workflow.lifecycle import (
     resolve_report_id,
     transition_error,
 )
-from geo.workflow.queue import ReportQuery, list_reports
+from geo.workflow.queue import ReportQuery, count_reports, list_reports
 from geo.workflow.routing import load_registry_files
 from tests.conftest import FIXTURES, NORTH_POINT, SOUTH_POINT
 
@@ -272,3 +272,14 @@ def test_cli_import_records_file_statuses(capsys, tmp_store):
     assert "read" in json.loads(out.strip().splitlines()[-1])
     with tmp_store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.status_history)).scalar() == 1
+
+
+def test_limit_and_count_agree_with_the_full_list(store):
+    change_status(store, "import:a", "transmis", at=at("2026-03-02 10:00"), now=NOW)
+    for query in (ReportQuery(), ReportQuery(categories=("tags",)), ReportQuery(overdue=True),
+                  ReportQuery(bands=("plus_10j",), categories=("tags",))):
+        full = list_reports(store, query, now=NOW)
+        assert count_reports(store, query, now=NOW) == len(full)
+        assert list_reports(store, query, now=NOW, limit=2)["id"].tolist() == full["id"].head(2).tolist()
+    assert count_reports(store, ReportQuery(overdue=True), now=NOW) == 1
+    assert count_reports(store, ReportQuery(categories=("tags",)), now=NOW) == 4
