@@ -195,6 +195,23 @@ def test_reports_are_routed_at_import_and_by_the_field_form(registry, taxonomy, 
     assert routed[entry.report_id] == "bailleur"
 
 
+@pytest.mark.parametrize("case_routes", [400, 1], ids=["routes-in-statement", "routes-looked-up"])
+def test_both_routing_statements_agree(registry, taxonomy, tmp_path, monkeypatch, case_routes):
+    from geo.store import workflow_schema
+
+    monkeypatch.setattr(workflow_schema, "_CASE_ROUTES", case_routes)
+    lines = ["date;latitude;longitude;categorie"] + [
+        f"01/10/2026 {10 + i}:00;{lat};{lon};{cat}" for i, (cat, (lat, lon)) in enumerate(
+            [(c, p) for c in ("tags", "eclairage", "parties_communes", "rodeo") for p in (NORTH_POINT, SOUTH_POINT,
+                                                                                        OUTSIDE_POINT)])]
+    import_file(registry, write(tmp_path / "s.csv", "\n".join(lines) + "\n"), taxonomy=taxonomy)
+    got = registry.read_reports(columns=("id", "category", "neighbourhood"))
+    routed = partners_of(registry)
+    assert len(got) == 12
+    for r in got.itertuples():
+        assert routed[r.id] == route(registry, r.category, r.neighbourhood), (r.category, r.neighbourhood)
+
+
 def test_changing_category_reroutes(registry, taxonomy, tmp_path):
     path = write(tmp_path / "c.csv", "date;latitude;longitude;categorie\n"
                  f"01/10/2026 10:00;{SOUTH_POINT[0]};{SOUTH_POINT[1]};Lampe cassée\n")
