@@ -21,6 +21,11 @@ pages = {
         st.Page("pages/saisie.py", title="Saisie", icon=":material/edit_location_alt:"),
         st.Page("pages/import_donnees.py", title="Import", icon=":material/upload_file:"),
     ],
+    "Suivi": [
+        st.Page("pages/signalements.py", title="Signalements", icon=":material/assignment:"),
+        st.Page("pages/partenaires.py", title="Partenaires", icon=":material/handshake:"),
+        st.Page("pages/bilan.py", title="Bilan", icon=":material/summarize:"),
+    ],
 }
 show_filters()
 navigation = st.navigation(pages)
