@@ -21,6 +21,7 @@ from geo.maps.explorer import (
     AGEING_BANDS,
     IGN_PLAN_URL,
     LAYER_NAMES,
+    LAYERS,
     POINTS_MAX_BYTES,
     build_map,
     heat_cells,
@@ -168,7 +169,7 @@ def test_map_holds_one_named_layer_per_requested_layer_and_a_layer_control(terri
     names = list(groups(m))
     assert names[0] == "Quartiers"
     assert {n.split(" (")[0] for n in names} == {"Quartiers", "Chaleur", "Signalements", "Hexagones H3"}
-    assert set(LAYER_NAMES.values()) == {n.split(" (")[0] for n in names}
+    assert {LAYER_NAMES[k] for k in LAYERS} == {n.split(" (")[0] for n in names}
     assert sum(isinstance(c, folium.LayerControl) for c in m._children.values()) == 1
     page = m.get_root().render()
     for name in ("Quartiers", "Chaleur", "Hexagones H3"):
@@ -178,7 +179,11 @@ def test_map_holds_one_named_layer_per_requested_layer_and_a_layer_control(terri
 @pytest.mark.parametrize("layers", [["choropleth"], ["heat"], ["points"], ["hexagons"], []])
 def test_only_requested_layers_are_drawn(territory, reports, layers):
     m = build_map(territory, reports, layers=layers, basemap="none")
-    assert len(groups(m)) == len(layers)
+    drawn = groups(m)
+    # without the choropleth, the quartiers are still drawn as outlines (context, and a quartier to tap)
+    outlines = drawn.pop(LAYER_NAMES["outlines"], None)
+    assert (outlines is None) == ("choropleth" in layers)
+    assert len(drawn) == len(layers)
     m.get_root().render()
 
 
