@@ -58,7 +58,7 @@ class PeriodWindows:
     @property
     def days(self) -> int:
         """Length of each window in whole days."""
-        return round((self.this[1] - self.this[0]) / pd.Timedelta(days=1))
+        return (self.this[1].date() - self.this[0].date()).days
 
 
 def period_windows(first_day: dt.date, last_day: dt.date, *, tz: str) -> PeriodWindows:
@@ -71,10 +71,16 @@ def period_windows(first_day: dt.date, last_day: dt.date, *, tz: str) -> PeriodW
     """
     if last_day < first_day:
         raise ValueError(f"the period ends on {last_day} but is expected to end on or after its start {first_day}")
-    start = pd.Timestamp(first_day).tz_localize(tz)
-    end = (pd.Timestamp(last_day) + pd.Timedelta(days=1)).tz_localize(tz)
-    length = end - start
-    return PeriodWindows(this=(start, end), before=(start - length, start), year=(start - YEAR, end - YEAR))
+    days = (last_day - first_day).days + 1
+
+    def local(day: dt.date) -> pd.Timestamp:  # calendar days: a window across a DST change keeps its midnights
+        return pd.Timestamp(day).tz_localize(tz)
+
+    shift = dt.timedelta(days=YEAR.days)
+    end_day = last_day + dt.timedelta(days=1)
+    before_day = first_day - dt.timedelta(days=days)
+    return PeriodWindows(this=(local(first_day), local(end_day)), before=(local(before_day), local(first_day)),
+                         year=(local(first_day - shift), local(end_day - shift)))
 
 
 def _window(reports: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, open_statuses: Collection[str],
