@@ -12,7 +12,7 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
-__all__ = ["NARROW_MAP_PX", "FitAroundControls", "MetricScale", "TouchPopups"]
+__all__ = ["NARROW_MAP_PX", "FitAroundControls", "FrenchLabels", "MetricScale", "TouchPopups"]
 
 NARROW_MAP_PX: Final = 480
 """Below this map width (a phone) the layer box starts folded into its button, away from the zoom buttons."""
@@ -131,3 +131,29 @@ class FitAroundControls(MacroElement):
     def layers_name(self) -> str:
         """JavaScript name of the layer control, or ``null``."""
         return self.layer_control.get_name() if self.layer_control is not None else "null"
+
+
+class FrenchLabels(MacroElement):
+    """French titles for Leaflet's own buttons: zoom (« Zoom avant / arrière ») and the popup's close button."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                var box = map.getContainer();
+                function label(selector, text) {
+                    box.querySelectorAll(selector).forEach(function (el) {
+                        el.title = text; el.setAttribute("aria-label", text);
+                    });
+                }
+                label(".leaflet-control-zoom-in", "Zoom avant");
+                label(".leaflet-control-zoom-out", "Zoom arrière");
+                map.on("popupopen", function () { label(".leaflet-popup-close-button", "Fermer"); });
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FrenchLabels"

@@ -11,7 +11,7 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-from geo.maps.controls import MetricScale
+from geo.maps.controls import FrenchLabels, MetricScale
 
 __all__ = ["LocateControl", "build_entry_map", "next_zoom", "POINT_ZOOM", "FIRST_PICK_ZOOM",
            "ZOOM_STEP"]
@@ -172,6 +172,7 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
     else:
         fmap = folium.Map(tiles=None, zoom_control=True)
     MetricScale().add_to(fmap)
+    FrenchLabels().add_to(fmap)
     if locate:
         LocateControl().add_to(fmap)
     if basemap_url:

@@ -32,7 +32,7 @@ from geo.maps.choropleth import (
     choropleth_layer,
     format_number,
 )
-from geo.maps.controls import FitAroundControls, MetricScale, TouchPopups
+from geo.maps.controls import FitAroundControls, FrenchLabels, MetricScale, TouchPopups
 from geo.maps.hexgrid import MAX_HEX_CELLS, hexagon_layer
 
 __all__ = [
@@ -487,6 +487,7 @@ def build_map(
     control = folium.LayerControl(collapsed=False)
     control.add_to(m)
     TouchPopups().add_to(m)
+    FrenchLabels().add_to(m)
     bounds = _bounds(territory, reports)
     if bounds is not None:
         FitAroundControls(bounds, layer_control=control).add_to(m)

@@ -117,7 +117,15 @@ def test_phone_carte_controls_do_not_cover_each_other(phone_page, e2e_server, br
     frame.locator(".leaflet-control-layers-overlays label", has_text="Signalements").locator("input").uncheck()
     expect(frame.locator(".marker-cluster")).to_have_count(0)
     container = frame.locator(".leaflet-container")
-    lat, lon = ENTRY_POINT
+    from shapely.ops import polylabel
+
+    from geo.store.database import Store
+
+    territory = Store(e2e_server.db_url).load_territory().set_index("name")
+    shape = territory.geometry["Centre-ville"]
+    shape = max(getattr(shape, "geoms", [shape]), key=lambda g: g.area)
+    inner_point = polylabel(shape, tolerance=1e-5)  # far from every border
+    lat, lon = inner_point.y, inner_point.x
     spot = container.evaluate(
         "(el, ll) => { const m = Object.values(window).find(v => v instanceof L.Map);"
         " const p = m.latLngToContainerPoint(ll); return {x: p.x, y: p.y}; }", [lat, lon])
@@ -130,6 +138,8 @@ def test_phone_carte_controls_do_not_cover_each_other(phone_page, e2e_server, br
     assert inner["x"] >= outer["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
     assert inner["y"] >= outer["y"] - 1
     assert frame.locator(".leaflet-tooltip").count() == 0
+    expect(frame.locator(".leaflet-popup-close-button")).to_have_attribute("aria-label", "Fermer")
+    expect(frame.locator(".leaflet-control-zoom-in")).to_have_attribute("title", "Zoom avant")
     assert_healthy(page, browser_watch, "phone Carte")
     screenshot(page, artifacts_dir, "phone_carte_quartier_touche")
 
