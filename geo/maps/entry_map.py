@@ -192,6 +192,7 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
         folium.CircleMarker([row.lat, row.lon], radius=4, color="#666666", fill=True, fill_opacity=0.7,
                             tooltip=html.escape(str(label))).add_to(fmap)
     if point is not None:
+        # not interactive: a tap on it is a tap on the map (a closer look at the same spot)
         folium.CircleMarker(list(point), radius=9, color="#d7301f", weight=3, fill=True, fill_opacity=0.5,
-                            tooltip="Point choisi").add_to(fmap)
+                            interactive=False).add_to(fmap)
     return fmap

@@ -117,6 +117,8 @@ def test_phone_carte_controls_do_not_cover_each_other(phone_page, e2e_server, br
     frame.locator(".leaflet-control-layers-overlays label", has_text="Signalements").locator("input").uncheck()
     expect(frame.locator(".marker-cluster")).to_have_count(0)
     container = frame.locator(".leaflet-container")
+    container.scroll_into_view_if_needed()  # a tap lands where the map is once scrolled into view
+    page.wait_for_timeout(500)
     from shapely.ops import polylabel
 
     from geo.store.database import Store
@@ -254,8 +256,10 @@ def test_the_saisie_map_zooms_in_a_step_per_tap(phone_page, e2e_server, browser_
     levels = [zoom()]
     for _ in range(3):
         container = page.frame_locator(MAP_FRAME).first.locator(".leaflet-container")
+        container.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
         box = container.bounding_box()
-        container.tap(position={"x": box["width"] / 2 + 5, "y": box["height"] / 2 + 5})
+        container.tap(position={"x": box["width"] / 2 + 10, "y": box["height"] / 2 + 10})
         poll(page, lambda: zoom() != levels[-1], "the map zooms in after a tap")
         wait_idle(page)
         map_frame(page)
