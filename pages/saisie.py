@@ -15,7 +15,7 @@ point = entry_form.chosen_point()
 
 done = entry_form.take_success()
 if done:
-    st.success(done, icon="✅")
+    st.success(done, icon=":material/check_circle:")
 
 st.caption("Touchez la carte pour placer le signalement (chaque toucher rapproche la vue), ou « Ma position » "
            "pour prendre celle du téléphone, ou saisissez les coordonnées. « Ma position » ne marche que si "

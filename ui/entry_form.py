@@ -111,7 +111,7 @@ def field_error(*fields: str) -> None:
     errors, values = saved.get("errors", {}), saved.get("values", {})
     for name in fields:
         if name in errors and _snapshot(name) == values.get(name):
-            st.error(errors[name], icon="⚠️")
+            st.error(errors[name], icon=":material/error:")
             return
 
 

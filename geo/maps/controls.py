@@ -102,7 +102,7 @@ class FitAroundControls(MacroElement):
                     if (toggle) { toggle.title = "Couches"; toggle.setAttribute("aria-label", "Couches"); }
                     if (map.getSize().x < narrow) {
                         layers.collapse();
-                        map.on("click", function () { layers.collapse(); });
+                        map.on("click popupopen", function () { layers.collapse(); });
                     }
                 }
                 function room(corner) {

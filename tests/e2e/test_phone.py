@@ -140,6 +140,7 @@ def test_phone_carte_controls_do_not_cover_each_other(phone_page, e2e_server, br
     assert inner["x"] >= outer["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
     assert inner["y"] >= outer["y"] - 1
     assert frame.locator(".leaflet-tooltip").count() == 0
+    expect(layers).not_to_have_class(re.compile(r"leaflet-control-layers-expanded"))  # folded again
     expect(frame.locator(".leaflet-popup-close-button")).to_have_attribute("aria-label", "Fermer")
     expect(frame.locator(".leaflet-control-zoom-in")).to_have_attribute("title", "Zoom avant")
     assert_healthy(page, browser_watch, "phone Carte")
