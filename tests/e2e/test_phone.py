@@ -226,6 +226,13 @@ def test_no_english_on_any_page(e2e_browser, e2e_server, screen, artifacts_dir):
         expect(page.locator('[data-testid="stFileUploaderDropzoneInstructions"]')).to_contain_text("Mo par fichier")
         assert english_left(page) == []
         open_at(page, e2e_server, "Accueil")
+        # tables offer no raw CSV of their text (client.disableDataExport): pages use the safe writer instead
+        table = page.locator('[data-testid="stDataFrame"]').first
+        table.hover()
+        expect(page.locator('[data-testid="stElementToolbarButton"]').first).to_be_visible()
+        labels = page.locator('[data-testid="stElementToolbarButton"] button').evaluate_all(
+            "els => els.map(e => e.getAttribute('aria-label') || e.innerText)")
+        assert labels and not [x for x in labels if re.search("download|télécharger|csv", x, re.I)], labels
         if screen is PHONE:
             page.locator('[data-testid="stExpandSidebarButton"]').tap()
         combo = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Catégorie", exact=True)
