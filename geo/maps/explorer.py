@@ -80,7 +80,7 @@ HEAT_CELL_METRES: Final = 50.0
 MAX_HEAT_CELLS: Final = 10_000
 """The heat layer sends at most this many weighted points (~25 bytes each); the grid is doubled beyond."""
 # Leaflet.heat's default gradient is a rainbow; this one follows ColorBrewer YlOrRd (colour-blind safe).
-HEAT_GRADIENT: Final = {0.2: "#ffffb2", 0.4: "#fecc5c", 0.6: "#fd8d3c", 0.8: "#f03b20", 1.0: "#bd0026"}
+HEAT_GRADIENT: Final = {0.35: "#ffffb2", 0.5: "#fecc5c", 0.65: "#fd8d3c", 0.8: "#f03b20", 1.0: "#bd0026"}
 SEVERITY_COLOURS: Final = {1: "#fd8d3c", 2: "#e31a1c", 3: "#800026"}
 _DEFAULT_POINT_COLOUR = "#636363"
 _DESCRIPTION_CHARS = 160
@@ -284,7 +284,9 @@ def _heat_layer(reports: pd.DataFrame, *, name: str) -> folium.FeatureGroup:
     cells, _ = heat_cells(reports["lat"].to_numpy(), reports["lon"].to_numpy())
     group = folium.FeatureGroup(name=name)
     if cells:
-        HeatMap(cells, radius=18, blur=15, min_opacity=0.3, gradient=HEAT_GRADIENT, control=False).add_to(group)
+        # Low densities stay see-through (no minimum opacity, colours from 35 % of the densest spot up): the
+        # heat marks where reports gather instead of washing the whole territory red.
+        HeatMap(cells, radius=14, blur=16, min_opacity=0.0, gradient=HEAT_GRADIENT, control=False).add_to(group)
     return group
 
 
