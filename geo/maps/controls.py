@@ -109,11 +109,24 @@ class FitAroundControls(MacroElement):
                     var box = map.getContainer().querySelector(".leaflet-" + corner);
                     return box ? box.offsetHeight : 0;
                 }
-                var top = Math.max(room("top.leaflet-left"), room("top.leaflet-right"));
-                var bottom = Math.max(room("bottom.leaflet-left"), room("bottom.leaflet-right"));
-                var free = map.getSize().y - top - bottom;
-                if (free < 120) { top = bottom = 0; }  // a very low map: fit first, controls float over it
-                map.fitBounds(bounds, {paddingTopLeft: [8, top], paddingBottomRight: [8, bottom]});
+                function fit() {
+                    var top = Math.max(room("top.leaflet-left"), room("top.leaflet-right"));
+                    var bottom = Math.max(room("bottom.leaflet-left"), room("bottom.leaflet-right"));
+                    var free = map.getSize().y - top - bottom;
+                    if (free < 120) { top = bottom = 0; }  // a very low map: fit first, controls float over it
+                    map.fitBounds(bounds, {paddingTopLeft: [8, top], paddingBottomRight: [8, bottom],
+                                           animate: false});
+                }
+                fit();
+                // The controls take their real size once leaflet.css applies (it loads after this script):
+                // fit again then, unless the person has already moved the map.
+                var moved = false;
+                map.on("dragstart", function () { moved = true; });
+                map.getContainer().addEventListener("wheel", function () { moved = true; }, {passive: true});
+                map.getContainer().addEventListener("pointerdown", function () { moved = true; }, {passive: true});
+                function refit() { if (!moved) { fit(); } }
+                if (document.readyState === "complete") { setTimeout(refit, 0); }
+                else { window.addEventListener("load", refit); }
             })({{ this._parent.get_name() }}, {{ this.layers_name }}, {{ this.bounds|tojson }},
                {{ this.narrow }});
         {% endmacro %}
