@@ -6,7 +6,8 @@ from streamlit_folium import st_folium
 
 from ui import loaders
 from ui.filters import current_filter
-from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel, panel_open_table
+from ui.hotspots import add_hotspot_layers, hotspot_controls, show_cell_series
+from ui.maps import BASEMAPS, COLOUR_LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message, weekly_sparkline
 
 st.title("Carte des signalements")
@@ -17,8 +18,11 @@ if loaders.reports().empty:
 flt = current_filter()
 with st.expander("Couches et fond de carte", expanded=False):
     c1, c2, c3 = st.columns(3)
-    layers = c1.multiselect("Couches", list(LAYERS), default=["choropleth", "points"], format_func=LAYERS.get,
-                            key="carte_couches")
+    # One coloured layer at a time: quartiers, heat and H3 cells drawn together became one red blob.
+    colour = c1.radio("Couleur de la carte", list(COLOUR_LAYERS), format_func=COLOUR_LAYERS.get,
+                      key="carte_couleur", help="Une seule couche colorée à la fois, pour qu'elle reste lisible ; "
+                      "les limites des quartiers restent dessinées.")
+    points = c1.toggle("Signalements (points regroupés)", value=True, key="carte_points")
     measure = c2.radio("Quartiers : mesure", ["count", "rate"], key="carte_mesure", horizontal=True,
                        format_func={"count": "Nombre", "rate": "Taux pour 1 000 hab."}.get)
     scheme = c2.radio("Classes", ["quantiles", "fisher_jenks"], key="carte_classes", horizontal=True,
@@ -26,13 +30,16 @@ with st.expander("Couches et fond de carte", expanded=False):
     basemap = c3.selectbox("Fond de carte", list(BASEMAPS), format_func=BASEMAPS.get, key="carte_fond")
     tile_url = c3.text_input("URL des tuiles (facultatif)", key="carte_url",
                              help="Modèle XYZ, par ex. https://tuiles.exemple.fr/{z}/{x}/{y}.png") or None
-options = MapOptions(layers=tuple(layers), measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
+hot_choice = hotspot_controls()
+layers = tuple(x for x in (colour if colour != "none" else None, "points" if points else None) if x)
+options = MapOptions(layers=layers, measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
 
 reports = loaders.filtered_reports(flt)
 st.caption(f"{len(reports):,} signalements dans la sélection.".replace(",", "\u202f"))
 map_col, panel_col = st.columns([5, 3], gap="medium")
 with map_col:
     fmap = explorer_map(flt, options)
+    add_hotspot_layers(fmap, flt, hot_choice)
     clicked = st_folium(fmap, key="carte_explorer", height=620, use_container_width=True,
                         returned_objects=["last_active_drawing"])
 feature = (clicked or {}).get("last_active_drawing") or {}
@@ -42,6 +49,8 @@ if code:
 code = st.session_state.get("carte_quartier")
 
 with panel_col:
+    if (feature.get("properties") or {}).get("cell") and hot_choice.kind != "none":
+        show_cell_series(flt, hot_choice, feature["properties"]["cell"])
     names = loaders.neighbourhood_names()
     if not code or code not in names.index:
         st.info("Cliquez sur un quartier de la carte pour afficher son détail.")
