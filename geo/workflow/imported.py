@@ -33,7 +33,7 @@ def _when(raw: dict, column: str | None, *, timezone: str) -> int | None:
     return None if stamp is None else int(stamp.timestamp())
 
 
-def _entries(report: pd.Series, raw: dict, profile: str, *, imported_at: int, timezone: str) -> list[dict]:
+def _entries(report: dict, raw: dict, profile: str, *, imported_at: int, timezone: str) -> list[dict]:
     """Return the history entries one imported report's row tells (oldest first)."""
     status = report["status"]
     observed = int(report["observed_at"])
@@ -96,12 +96,30 @@ def record_import_history(store: Store, batch_id: int, *, timezone: str = "Europ
                 raws = raw_rows_by_number(path, numbers, encoding=options.get("encoding"),
                                           sep=options.get("separator"))
     imported_at = int(batch["imported_at"])
-    entries = []
-    for _, report in reports.iterrows():
-        number = report["row_number"]
-        raw = json.loads(raws.get(int(number), "{}")) if pd.notna(number) else {}
-        entries += _entries(report, raw, profile, imported_at=imported_at, timezone=timezone)
-    if not entries:
+    if profile not in ("open311", "fixmystreet"):
+        frame = _undated_entries(reports, imported_at=imported_at)  # one undated step each: no row to read
+    else:
+        entries = []
+        for report in reports.to_dict("records"):
+            number = report["row_number"]
+            raw = json.loads(raws.get(int(number), "{}")) if pd.notna(number) else {}
+            entries += _entries(report, raw, profile, imported_at=imported_at, timezone=timezone)
+        frame = pd.DataFrame(entries)
+    if frame.empty:
         return 0
     with store.transaction() as conn:
-        return write_history(conn, pd.DataFrame(entries))
+        return write_history(conn, frame)
+
+
+def _undated_entries(reports: pd.DataFrame, *, imported_at: int) -> pd.DataFrame:
+    """Return the one history entry of each report whose file gave a status but no date (vectorised).
+
+    The same entries as :func:`_entries` for a plain table: ``nouveau`` → the file's status, at the import's
+    time (or the observation's, when later), marked undated.
+    """
+    changed = reports["observed_at"].astype("int64").clip(lower=imported_at)
+    return pd.DataFrame({
+        "report_id": reports["id"], "changed_at": changed, "changed_by": "import", "from_status": "nouveau",
+        "to_status": reports["status"], "note": "statut du fichier importé, date inconnue",
+        "recorded_at": imported_at, "origin": ORIGIN_IMPORT_UNDATED,
+    })

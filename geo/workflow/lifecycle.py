@@ -261,10 +261,13 @@ def write_history(conn: sa.Connection, entries: pd.DataFrame) -> int:
     if entries.empty:
         return 0
     columns = [c for c in _HISTORY_COLUMNS if c != "id" and c in entries.columns]
-    records = entries[columns].astype(object).where(entries[columns].notna(), None).to_dict("records")
-    for start in range(0, len(records), 50_000):
-        conn.execute(schema.status_history.insert(), records[start:start + 50_000])
-    return len(records)
+    values = entries[columns].astype(object).where(entries[columns].notna(), None)
+    rows = list(zip(*(values[c].tolist() for c in columns), strict=True))  # plain tuples: a DBAPI executemany
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO status_history ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    for start in range(0, len(rows), 50_000):
+        conn.exec_driver_sql(sql, rows[start:start + 50_000])
+    return len(rows)
 
 
 def read_history(store: Store, report_ids: Sequence[str] | None = None) -> pd.DataFrame:
