@@ -189,13 +189,15 @@ def apptest_worker(db_url: str, profile: bool) -> None:
         rerun("filter cleared (seen: no filter)", lambda: at.multiselect(key="filtre_registres").set_value([]))
 
         sizes = {"default (choropleth + points)": _component(at)}
-        for layers in ([x] for x in ALL_LAYERS):
-            rerun(f"layers {layers} (new map)", lambda layers=layers: at.multiselect(key="carte_couches")
-                  .set_value(layers))
-            sizes[f"only {layers[0]}"] = _component(at)
-        rerun("all four layers (new map)", lambda: at.multiselect(key="carte_couches").set_value(ALL_LAYERS))
-        sizes["all four layers"] = _component(at)
-        rerun("all four layers, rerun (map cached)")
+        # one colouring layer at a time (a radio), points on or off (a toggle)
+        for colour in ("choropleth", "heat", "hexagons"):
+            rerun(f"colour layer {colour} + points (new map)",
+                  lambda colour=colour: at.radio(key="carte_couleur").set_value(colour))
+            sizes[f"{colour} + points"] = _component(at)
+        rerun("hexagons, points off (new map)", lambda: at.toggle(key="carte_points").set_value(False))
+        sizes["only hexagons"] = _component(at)
+        at.toggle(key="carte_points").set_value(True)
+        rerun("hexagons + points again (map cached)")
         result["sizes"] = sizes
         result["standalone"] = _standalone_maps(db_url)
     else:
