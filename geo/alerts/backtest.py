@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.alerts.detection import DetectionConfig, evaluate
+from geo.alerts.detection import DEFAULT_CONFIG, DetectionConfig, evaluate
 
 __all__ = ["BacktestFigures", "null_series", "false_alarms", "spike_detection"]
 
@@ -49,7 +49,7 @@ def null_series(rng: np.random.Generator, n: int, *, years: int = 3, dispersion:
     return _draw(rng, mu, dispersion), mu
 
 
-def false_alarms(series: np.ndarray, *, config: DetectionConfig = DetectionConfig(), first: int = 0
+def false_alarms(series: np.ndarray, *, config: DetectionConfig = DEFAULT_CONFIG, first: int = 0
                  ) -> BacktestFigures:
     """Evaluate every week of every null series (from week ``first``) and count the alarms."""
     alarms, evaluated, methods = 0, 0, {}
@@ -66,7 +66,7 @@ def false_alarms(series: np.ndarray, *, config: DetectionConfig = DetectionConfi
 
 
 def spike_detection(rng: np.random.Generator, n: int, *, factor: float, years: int = 3, dispersion: float = 1.0,
-                    duration: int = 4, config: DetectionConfig = DetectionConfig(), low: float = 1.0,
+                    duration: int = 4, config: DetectionConfig = DEFAULT_CONFIG, low: float = 1.0,
                     high: float = 20.0) -> tuple[float, float]:
     """Inject a spike of ``factor`` × the baseline for ``duration`` weeks in the last year of ``n`` series.
 

@@ -12,7 +12,8 @@ from geo.alerts.farrington import FarringtonConfig, farrington
 from geo.alerts.selection import choose_method
 from geo.alerts.series import SeriesKey, WeeklySeries, weekly_series
 
-__all__ = ["DEFAULT_ALPHA", "DEFAULT_EARS_ALPHA", "DetectionConfig", "Evaluation", "Detection", "evaluate", "detect", "series_history"]
+__all__ = ["DEFAULT_ALPHA", "DEFAULT_EARS_ALPHA", "DEFAULT_CONFIG", "DetectionConfig", "Evaluation", "Detection",
+           "evaluate", "detect", "series_history"]
 
 # Chosen by back-testing on null series (bench/alerts_backtest.py): at these levels the false alarms stay
 # at most 0.05 per series-year with the guard, for Poisson and over-dispersed series alike. EARS's normal
@@ -52,6 +53,9 @@ class DetectionConfig:
     farrington: FarringtonConfig = field(default_factory=FarringtonConfig)
 
 
+DEFAULT_CONFIG = DetectionConfig()
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One week of one series: what was expected, the threshold and whether it alarms."""
@@ -75,7 +79,7 @@ class Detection:
     report_ids: list[str]
 
 
-def evaluate(counts: np.ndarray, *, config: DetectionConfig = DetectionConfig(), fit_guarded: bool = False
+def evaluate(counts: np.ndarray, *, config: DetectionConfig = DEFAULT_CONFIG, fit_guarded: bool = False
              ) -> Evaluation:
     """Evaluate the last week of ``counts`` (oldest first).
 
@@ -118,7 +122,7 @@ def _report_ids(reports: pd.DataFrame, weekly: WeeklySeries, key: SeriesKey, wee
 
 
 def detect(reports: pd.DataFrame, *, as_of: pd.Timestamp | str, timezone: str,
-           config: DetectionConfig = DetectionConfig(), neighbourhoods: list[str] | None = None) -> list[Detection]:
+           config: DetectionConfig = DEFAULT_CONFIG, neighbourhoods: list[str] | None = None) -> list[Detection]:
     """Return the alarms of the week of ``as_of``, using only the reports observed up to that date.
 
     Parameters
@@ -137,7 +141,7 @@ def detect(reports: pd.DataFrame, *, as_of: pd.Timestamp | str, timezone: str,
 
 
 def series_history(reports: pd.DataFrame, key: SeriesKey, *, as_of: pd.Timestamp | str, timezone: str,
-                   weeks: int = 26, config: DetectionConfig = DetectionConfig()) -> pd.DataFrame:
+                   weeks: int = 26, config: DetectionConfig = DEFAULT_CONFIG) -> pd.DataFrame:
     """Return the last ``weeks`` weeks of one series, each evaluated as it would have been that week.
 
     Returns

@@ -42,7 +42,8 @@ def required_history(variant: str) -> int:
     return {"C1": BASELINE, "C2": BASELINE + LAG, "C3": BASELINE + LAG + 2}[variant]
 
 
-def _c2_parts(counts: np.ndarray, t: int, lag: int, min_sigma: float, history_floor: bool) -> tuple[float, float, float]:
+def _c2_parts(counts: np.ndarray, t: int, lag: int, min_sigma: float, history_floor: bool
+              ) -> tuple[float, float, float]:
     base = counts[t - lag - BASELINE: t - lag]
     mu = float(base.mean())
     floor = 0.0

@@ -51,6 +51,9 @@ class FarringtonConfig:
     p_threshold_trend: float = 0.05
 
 
+DEFAULT_FARRINGTON = FarringtonConfig()
+
+
 @dataclass(frozen=True)
 class FarringtonResult:
     """The evaluation of the last week of a series."""
@@ -133,7 +136,7 @@ def nb_plugin_threshold(mu0: float, phi: float, alpha: float) -> float:
     return float(poisson.ppf(1 - alpha, mu0))
 
 
-def farrington(counts: np.ndarray, *, alpha: float = 0.05, config: FarringtonConfig = FarringtonConfig()
+def farrington(counts: np.ndarray, *, alpha: float = 0.05, config: FarringtonConfig = DEFAULT_FARRINGTON
                ) -> FarringtonResult | None:
     """Evaluate the last week of ``counts`` (oldest first).
 

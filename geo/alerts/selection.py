@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo.alerts.ears import required_history
-from geo.alerts.farrington import WEEKS_PER_YEAR, FarringtonConfig
+from geo.alerts.farrington import DEFAULT_FARRINGTON, WEEKS_PER_YEAR, FarringtonConfig
 
 __all__ = ["METHODS", "choose_method", "is_sparse"]
 
@@ -46,7 +46,7 @@ def _needs(method: str, config: FarringtonConfig) -> int:
 
 
 def choose_method(counts: np.ndarray, *, method: str = "auto",
-                  farrington_config: FarringtonConfig = FarringtonConfig()) -> str | None:
+                  farrington_config: FarringtonConfig = DEFAULT_FARRINGTON) -> str | None:
     """Return the method for the last week of ``counts`` (oldest first), or ``None`` when it cannot be evaluated.
 
     Raises
