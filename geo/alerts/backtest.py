@@ -22,6 +22,7 @@ class BacktestFigures:
     alarms: int
     per_series_year: float
     methods: dict[str, int]
+    alarms_by_method: dict[str, int]
 
 
 def _means(rng: np.random.Generator, n: int, weeks: int, *, low: float, high: float,
@@ -52,7 +53,7 @@ def null_series(rng: np.random.Generator, n: int, *, years: int = 3, dispersion:
 def false_alarms(series: np.ndarray, *, config: DetectionConfig = DEFAULT_CONFIG, first: int = 0
                  ) -> BacktestFigures:
     """Evaluate every week of every null series (from week ``first``) and count the alarms."""
-    alarms, evaluated, methods = 0, 0, {}
+    alarms, evaluated, methods, by_method = 0, 0, {}, {}
     for counts in series:
         for t in range(max(first, 1), len(counts)):
             ev = evaluate(counts[: t + 1], config=config)
@@ -60,9 +61,11 @@ def false_alarms(series: np.ndarray, *, config: DetectionConfig = DEFAULT_CONFIG
                 continue
             evaluated += 1
             methods[ev.method] = methods.get(ev.method, 0) + 1
+            by_method[ev.method] = by_method.get(ev.method, 0) + int(ev.alarm)
             alarms += int(ev.alarm)
     years = evaluated / WEEKS
-    return BacktestFigures(len(series), years, alarms, alarms / years if years else float("nan"), methods)
+    return BacktestFigures(len(series), years, alarms, alarms / years if years else float("nan"), methods,
+                           by_method)
 
 
 def spike_detection(rng: np.random.Generator, n: int, *, factor: float, years: int = 3, dispersion: float = 1.0,
