@@ -51,7 +51,7 @@ def due_digests(store: Store, directory: PartnerDirectory, *, now: pd.Timestamp,
                 due.append(DueDigest(partner, "immediate", f"alertes {fresh[0]['id']}-{fresh[-1]['id']}", fresh))
             continue
         period = week_of(now).date().isoformat()
-        if now.dayofweek < subscription.weekday or digest_sent(store, partner=pid, mode="weekly", period=period):
+        if now.day_of_week < subscription.weekday or digest_sent(store, partner=pid, mode="weekly", period=period):
             continue
         if fresh or (overdue_count is not None and overdue_count(partner) > 0):
             due.append(DueDigest(partner, "weekly", period, fresh))

@@ -48,7 +48,7 @@ def week_of(day: pd.Timestamp) -> pd.Timestamp:
     day = pd.Timestamp(day).normalize()
     if day.tzinfo is not None:
         day = day.tz_localize(None)
-    return day - pd.Timedelta(days=day.dayofweek)
+    return day - pd.Timedelta(days=day.day_of_week)
 
 
 def evaluation_cut(as_of: pd.Timestamp | str, *, timezone: str) -> pd.Timestamp:
@@ -87,7 +87,7 @@ def weekly_series(reports: pd.DataFrame, *, as_of: pd.Timestamp | str, timezone:
         return WeeklySeries(pd.DatetimeIndex([last]), {}, pd.Series(dtype="datetime64[ns]"))
     weeks_of = period_start(seen["observed_at"].dt.tz_convert(timezone), "week")
     first_day = seen["observed_at"].min().tz_convert(timezone).tz_localize(None).normalize()
-    first = week_of(first_day) if first_day.dayofweek == 0 else week_of(first_day) + pd.Timedelta(days=7)
+    first = week_of(first_day) if first_day.day_of_week == 0 else week_of(first_day) + pd.Timedelta(days=7)
     first = min(first, last)
     weeks = pd.date_range(first, last, freq="7D")
     position = ((weeks_of - first).dt.days // 7).to_numpy()
