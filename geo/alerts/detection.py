@@ -16,9 +16,13 @@ __all__ = ["DEFAULT_ALPHA", "DEFAULT_EARS_ALPHA", "DEFAULT_CONFIG", "DetectionCo
            "evaluate", "detect", "series_history"]
 
 # Chosen by back-testing on null series (bench/alerts_backtest.py): at these levels the false alarms stay
-# at most 0.05 per series-year with the guard, for Poisson and over-dispersed series alike. EARS's normal
-# threshold on a 7-week baseline is far more liberal than its nominal level, hence its much smaller alpha.
-DEFAULT_ALPHA = 0.001
+# at most 0.05 per series-year with the guard, for Poisson and over-dispersed series alike. Both methods are
+# far more liberal than their nominal level on weekly counts: Farrington's plug-in negative binomial quantile
+# ignores the uncertainty of the fitted mean and the down-weighting shrinks the dispersion; EARS's normal
+# threshold on a 7-week baseline meets heavy-tailed low counts. Hence the small alphas, and EARS's standard
+# deviation floored at 2 reports (min_sigma; surveillance suggests 0.5–1, which gave 0.13 false alarms per
+# series-year in the first year of 80 null series).
+DEFAULT_ALPHA = 1e-5
 DEFAULT_EARS_ALPHA = 1e-7
 
 
@@ -48,7 +52,7 @@ class DetectionConfig:
     method: str = "auto"
     min_reports: int = 5
     guard_weeks: int = 4
-    min_sigma: float = 1.0
+    min_sigma: float = 2.0
     ears_history_floor: bool = True
     farrington: FarringtonConfig = field(default_factory=FarringtonConfig)
 

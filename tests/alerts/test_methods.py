@@ -159,8 +159,8 @@ def test_guard_five_reports_in_four_weeks():
     """A week far above a zero baseline alarms only with at least 5 reports in the last 4 weeks."""
     counts = np.zeros(30)
     counts[-1] = 4
-    ev = evaluate(counts, config=DetectionConfig(method="ears_c1", ears_alpha=0.001))
+    ev = evaluate(counts, config=DetectionConfig(method="ears_c1", ears_alpha=0.001, min_sigma=0.5))
     assert ev.guarded and not ev.alarm
     counts[-2] = 1
-    ev = evaluate(counts, config=DetectionConfig(method="ears_c1", ears_alpha=0.001))
+    ev = evaluate(counts, config=DetectionConfig(method="ears_c1", ears_alpha=0.001, min_sigma=0.5))
     assert not ev.guarded and ev.alarm
