@@ -13,7 +13,8 @@ directory = alerts_panel.partner_directory()
 if directory is None:
     st.stop()
 if not directory.partners:
-    st.warning("Aucun partenaire configuré (data/partners.csv, data/routing.csv) : les alertes ne sont pas routées.")
+    st.warning("Aucun partenaire enregistré (page Partenaires, ou `python -m geo partners load`) : les alertes ne sont "
+               "pas routées.")
 alerts_panel.detection_button(directory)
 alerts = sorted(alerts_panel.open_alerts(), key=lambda a: (a["kind"] != "statistique", -a["id"]))
 if not alerts:

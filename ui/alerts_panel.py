@@ -25,7 +25,7 @@ STATUS_LABELS = {"nouvelle": "Nouvelle", "envoyee": "Envoyée", "acquittee": "Ac
 def partner_directory() -> PartnerDirectory | None:
     """Return the partners and routing, or ``None`` after showing why they cannot be read."""
     try:
-        return load_partner_directory()
+        return load_partner_directory(loaders.store())
     except VeilleError as exc:
         st.error(f"Partenaires illisibles : {exc}")
         return None

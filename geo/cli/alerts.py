@@ -35,7 +35,7 @@ def _as_of(text: str | None, timezone: str) -> str:
 
 def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_url)
-    directory = load_partner_directory()
+    directory = load_partner_directory(store)
     config = DetectionConfig(alpha=args.alpha, ears_alpha=args.ears_alpha, method=args.method)
     if args.detect or args.as_of:
         as_of = _as_of(args.as_of, settings.timezone)
@@ -47,7 +47,7 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
         views = [public_view(a) for a in list_alerts(store, statuses=list(OPEN_STATUSES))]
         say(f"{len(views)} alerte(s) ouverte(s)")
     if not directory.partners:
-        say("attention : aucun partenaire configuré (data/partners.csv, data/routing.csv) : alertes non routées")
+        say("attention : aucun partenaire enregistré (python -m geo partners load) : alertes non routées")
     if args.format == "json":
         print(json.dumps(views, ensure_ascii=False))
     else:
@@ -61,7 +61,7 @@ def _cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.due) == bool(args.partner):
         raise InputError("digest : donner --due ou --partner ID (l'un des deux)")
     store = Store(settings.db_url)
-    directory = load_partner_directory()
+    directory = load_partner_directory(store)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     now = pd.Timestamp.now(tz=settings.timezone) if args.now is None else pd.Timestamp(args.now, tz=settings.timezone)
     smtp = smtp_settings() if args.send else None

@@ -1,4 +1,7 @@
-"""A demo store with a known end (Monday 2 March 2026): its planted spike is in the weeks of 16 and 23 February."""
+"""A demo store with a known end (Monday 2 March 2026): its planted spike is in the weeks of 16 and 23 February.
+
+The demo store holds the demo partners and routing (data/partners.csv, data/routing.csv, loaded by the workflow).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from geo.demo.build import build_demo_store
 from geo.settings import DATA_DIR
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
-from tests.conftest import FIXTURES
 
 DEMO_END = pd.Timestamp("2026-03-02")
 SPIKE_WEEK = "2026-02-16"  # PLANTED_PATTERNS["spike"]: the last 2 weeks before DEMO_END
@@ -35,10 +37,3 @@ def demo_url(demo_file: Path, tmp_path: Path) -> str:
         if source.exists():
             shutil.copy(source, tmp_path / f"demo.sqlite{suffix}")
     return f"sqlite:///{tmp_path / 'demo.sqlite'}"
-
-
-@pytest.fixture
-def partners_env(monkeypatch) -> None:
-    """Route with the test partners (the partners.csv / routing.csv format of issue 9)."""
-    monkeypatch.setenv("VEILLE_PARTNERS", str(FIXTURES / "alerts_partners.csv"))
-    monkeypatch.setenv("VEILLE_ROUTING", str(FIXTURES / "alerts_routing.csv"))

@@ -37,12 +37,12 @@ def spike(alerts: list[dict]) -> list[dict]:
             and a["method"] in STATISTICAL]
 
 
-def test_planted_spike_alerts_in_its_week_routed_to_its_partner(capsys, demo_url, partners_env):
+def test_planted_spike_alerts_in_its_week_routed_to_its_partner(capsys, demo_url):
     alerts = alerts_json(capsys, demo_url, "--as-of", "2026-02-22")
     assert all(list(a) == list(PUBLIC_KEYS) for a in alerts)
     [alert] = spike(alerts)
     assert alert["week"] == SPIKE_WEEK
-    assert alert["partner"] == "orvitis"  # parties_communes in Fontaine d'Ouche, not the category's default (gdh)
+    assert alert["partner"] == "grand-dijon-habitat"  # data/routing.csv: parties_communes;*;grand-dijon-habitat
     assert alert["method"] == "farrington"
     assert alert["observed"] > alert["threshold"] > alert["expected"] > 0
     assert alert["status"] is None  # evaluated, not stored
@@ -53,19 +53,19 @@ def test_planted_spike_alerts_in_its_week_routed_to_its_partner(capsys, demo_url
 
 
 @pytest.mark.parametrize("as_of", ["2026-02-22", "2026-03-01", "2026-01-25"])
-def test_quiet_series_raise_no_statistical_alert(capsys, demo_url, partners_env, as_of):
+def test_quiet_series_raise_no_statistical_alert(capsys, demo_url, as_of):
     alerts = alerts_json(capsys, demo_url, "--as-of", as_of)
     raised = {(a["neighbourhood"], a["category"]) for a in alerts if a["method"] in STATISTICAL}
     assert raised <= PLANTED, raised - PLANTED
     assert ("centre-ville", "voirie") not in raised
 
 
-def test_as_of_a_week_before_the_spike_shows_none(capsys, demo_url, partners_env):
+def test_as_of_a_week_before_the_spike_shows_none(capsys, demo_url):
     assert spike(alerts_json(capsys, demo_url, "--as-of", "2026-02-15")) == []
     assert spike(alerts_json(capsys, demo_url, "--as-of", "2026-02-09")) == []
 
 
-def test_detect_stores_one_open_alert_per_series_with_history(capsys, demo_url, partners_env):
+def test_detect_stores_one_open_alert_per_series_with_history(capsys, demo_url):
     first = alerts_json(capsys, demo_url, "--detect", "--as-of", "2026-02-22")
     assert {a["status"] for a in first} == {"nouvelle"}
     store = Store(demo_url)
@@ -92,7 +92,7 @@ def test_detect_stores_one_open_alert_per_series_with_history(capsys, demo_url, 
     assert spike(again)[0]["status"] == "nouvelle"
 
 
-def test_csv_format_has_the_same_columns(capsys, demo_url, partners_env):
+def test_csv_format_has_the_same_columns(capsys, demo_url):
     code, out, _ = run(capsys, "--db", demo_url, "alerts", "--as-of", "2026-02-22", "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))

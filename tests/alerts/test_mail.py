@@ -58,12 +58,12 @@ def run(capsys, *argv: str) -> tuple[int, dict, str]:
 
 
 @pytest.fixture
-def detected(capsys, demo_url, partners_env) -> Store:
-    """The demo store with the alerts of 1 March 2026 stored; Orvitis subscribed to immediate alerts."""
+def detected(capsys, demo_url) -> Store:
+    """The demo store with the alerts of 1 March 2026 stored; Grand Dijon Habitat subscribed to immediate alerts."""
     assert main(["--db", demo_url, "alerts", "--detect", "--as-of", "2026-03-01"]) == 0
     capsys.readouterr()
     store = Store(demo_url)
-    set_subscription(store, Subscription("orvitis", mode="immediate"))
+    set_subscription(store, Subscription("grand-dijon-habitat", mode="immediate"))
     return store
 
 
@@ -73,18 +73,18 @@ def test_due_sends_each_digest_once_without_personal_data(capsys, demo_url, dete
     assert code == 0, err
     assert summary["failed"] == 0 and summary["sent"] == len(summary["due"]) == len(smtp.messages)
     modes = {d["partner"]: d["mode"] for d in summary["due"]}
-    assert modes["orvitis"] == "immediate" and modes["ville-proprete"] == "weekly"
-    [(rcpt, message)] = [(r, m) for r, m in smtp.messages if "agence-ouest@orvitis.example" in r]
-    assert rcpt == ["agence-ouest@orvitis.example"]
+    assert modes["grand-dijon-habitat"] == "immediate" and modes["ville-proprete"] == "weekly"
+    [(rcpt, message)] = [(r, m) for r, m in smtp.messages if "gestion-proximite@grand-dijon-habitat.example" in r]
+    assert rcpt == ["gestion-proximite@grand-dijon-habitat.example"]
     assert message["From"] == "veille@mediation.example"
-    assert message["Subject"].startswith("Note de veille du 02/03/2026 – Orvitis")
+    assert message["Subject"].startswith("Note de veille du 02/03/2026 – Grand Dijon Habitat")
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Fontaine d&#x27;Ouche" in html and "Farrington flexible" in html
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content().startswith(b"\x89PNG")
     assert f"cid:{images[0]['Content-ID'].strip('<>')}" in html
     # the reports behind the alert are listed, their free text and team are not
-    [spike] = [a for a in list_alerts(store, partner="orvitis") if a["method"] == "farrington"]
+    [spike] = [a for a in list_alerts(store, partner="grand-dijon-habitat") if a["method"] == "farrington"]
     assert spike["status"] == "envoyee"
     behind = store.read_reports_by_id(spike["report_ids"], columns=("id", "description", "team"))
     raw = message.as_string()
@@ -92,7 +92,7 @@ def test_due_sends_each_digest_once_without_personal_data(capsys, demo_url, dete
         assert rid in html
     for text in set(behind["description"]) | set(behind["team"]):
         assert text not in raw and text not in html
-    assert not list_alerts(store, statuses=["nouvelle"], partner="orvitis")
+    assert not list_alerts(store, statuses=["nouvelle"], partner="grand-dijon-habitat")
 
     code, summary, _ = run(capsys, "--db", demo_url, "digest", "--due", "--send", "--now", NOW)
     assert code == 0 and summary["due"] == [] and summary["sent"] == 0
@@ -105,13 +105,14 @@ def test_refused_connection_is_retried_reported_and_alerts_stay_new(capsys, demo
     monkeypatch.setenv("VEILLE_SMTP_SECURITY", "none")
     monkeypatch.setenv("VEILLE_SMTP_RETRIES", "3")
     monkeypatch.setenv("VEILLE_SMTP_BACKOFF", "0.01")
-    code, summary, err = run(capsys, "--db", demo_url, "digest", "--partner", "orvitis", "--send", "--now", NOW)
+    code, summary, err = run(capsys, "--db", demo_url, "digest", "--partner", "grand-dijon-habitat", "--send",
+                             "--now", NOW)
     assert code == 1
     assert summary["sent"] == 0 and summary["failed"] == 1
     [error] = summary["errors"]
-    assert error["partner"] == "orvitis" and error["attempts"] == 3 and "Refused" in error["error"]
+    assert error["partner"] == "grand-dijon-habitat" and error["attempts"] == 3 and "Refused" in error["error"]
     assert "échec" in err and "nouvelle" in err
-    assert {a["status"] for a in list_alerts(detected, partner="orvitis")} == {"nouvelle"}
+    assert {a["status"] for a in list_alerts(detected, partner="grand-dijon-habitat")} == {"nouvelle"}
 
 
 def test_send_backs_off_between_attempts():
@@ -126,11 +127,12 @@ def test_send_backs_off_between_attempts():
 
 def test_partner_digest_to_file(capsys, demo_url, detected, tmp_path):
     out = tmp_path / "note.html"
-    code, summary, _ = run(capsys, "--db", demo_url, "digest", "--partner", "orvitis", "--out", out, "--now", NOW)
+    code, summary, _ = run(capsys, "--db", demo_url, "digest", "--partner", "grand-dijon-habitat", "--out", out,
+                           "--now", NOW)
     assert code == 0 and summary["sent"] == 0
     page = out.read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "cid:" not in page
-    assert {a["status"] for a in list_alerts(detected, partner="orvitis")} == {"nouvelle"}  # preview only
+    assert {a["status"] for a in list_alerts(detected, partner="grand-dijon-habitat")} == {"nouvelle"}  # preview only
 
 
 def test_missing_smtp_host_is_a_clear_error(capsys, demo_url, detected, monkeypatch):

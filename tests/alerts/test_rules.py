@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 
 from geo.alerts.partner_lookup import load_partner_directory
 from geo.alerts.registry import Subscription, set_subscription
 from geo.alerts.watch import run_watch
 from geo.store.database import REPORT_FIELDS, Store
+from geo.workflow import load_registry_files
 from tests.conftest import FIXTURES, NORTH_POINT
 
 TZ = "Europe/Paris"
@@ -32,12 +34,17 @@ def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float
     return lat + north_m / 111_200, lon + east_m / (111_200 * math.cos(math.radians(lat)))
 
 
-def directory():
-    return load_partner_directory(FIXTURES / "alerts_partners.csv", FIXTURES / "alerts_routing.csv")
+@pytest.fixture
+def tmp_store(tmp_store: Store, taxonomy) -> Store:
+    """The two-quartier store with a few partners routed by category (``*`` routes)."""
+    load_registry_files(tmp_store, FIXTURES / "alerts_partners.csv", FIXTURES / "alerts_routing.csv",
+                        taxonomy=taxonomy)
+    return tmp_store
 
 
 def rule_alerts(store: Store, method: str) -> list[dict]:
-    return [a for a in run_watch(store, as_of=AS_OF, timezone=TZ, directory=directory()) if a["method"] == method]
+    directory = load_partner_directory(store)
+    return [a for a in run_watch(store, as_of=AS_OF, timezone=TZ, directory=directory) if a["method"] == method]
 
 
 def test_severity_three_alerts_its_partner_at_once(tmp_store):

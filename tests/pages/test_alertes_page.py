@@ -7,13 +7,10 @@ import pytest
 
 from geo.alerts.registry import AlertDraft, list_alerts, record
 from geo.store.database import Store
-from tests.conftest import FIXTURES
 
 
 @pytest.fixture
-def with_alert(demo_copy: str, monkeypatch) -> Store:
-    monkeypatch.setenv("VEILLE_PARTNERS", str(FIXTURES / "alerts_partners.csv"))
-    monkeypatch.setenv("VEILLE_ROUTING", str(FIXTURES / "alerts_routing.csv"))
+def with_alert(demo_copy: str) -> Store:
     store = Store(demo_copy)
     reports = store.read_reports(columns=("id", "observed_at", "category", "neighbourhood"))
     mine = reports[(reports["neighbourhood"] == "fontaine-d-ouche") & (reports["category"] == "parties_communes")]
