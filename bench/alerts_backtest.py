@@ -55,13 +55,14 @@ def main() -> None:
     figures = false_alarms(sparse, config=config)
     print(f"null sparse over-dispersed (0.2–1.5 a week): {figures.per_series_year:.3f} false alarms per "
           f"series-year ({figures.alarms} alarms, methods {figures.methods})")
-    for dispersion, label in ((1.0, "Poisson"), (2.0, "over-dispersed")):
-        for factor in (2.0, 3.0):
-            rng = np.random.default_rng(args.seed + int(factor * 10 + dispersion))
-            sensitivity, delay = spike_detection(rng, args.series, factor=factor, years=args.years,
-                                                 dispersion=dispersion, config=config)
-            print(f"spike {factor:g}× baseline over 4 weeks, {label}: sensitivity {sensitivity:.0%}, "
-                  f"median delay {delay:g} week(s) after its start")
+    for low, high in ((1.0, 20.0), (5.0, 20.0)):
+        for dispersion, label in ((1.0, "Poisson"), (2.0, "over-dispersed")):
+            for factor in (2.0, 3.0):
+                rng = np.random.default_rng(args.seed + int(factor * 10 + dispersion))
+                sensitivity, delay = spike_detection(rng, args.series, factor=factor, years=args.years,
+                                                     dispersion=dispersion, config=config, low=low, high=high)
+                print(f"spike {factor:g}× baseline over 4 weeks, levels {low:g}–{high:g} a week, {label}: "
+                      f"sensitivity {sensitivity:.0%}, median delay {delay:g} week(s) after its start")
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 
