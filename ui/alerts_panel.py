@@ -9,7 +9,15 @@ import streamlit as st
 from geo.alerts.detection import series_history
 from geo.alerts.digest import METHOD_LABELS, build_digest
 from geo.alerts.partner_lookup import PartnerDirectory, load_partner_directory
-from geo.alerts.registry import OPEN_STATUSES, alert_history_rows, list_alerts, set_status
+from geo.alerts.registry import (
+    OPEN_STATUSES,
+    Subscription,
+    alert_history_rows,
+    get_subscription,
+    list_alerts,
+    set_status,
+    set_subscription,
+)
 from geo.alerts.series import SeriesKey
 from geo.alerts.static_map import render_map_png
 from geo.alerts.watch import WATCH_COLUMNS, run_watch
@@ -17,7 +25,9 @@ from geo.errors import VeilleError
 from ui import loaders
 
 __all__ = ["partner_directory", "open_alerts", "detection_button", "alerts_map", "alerts_table", "alert_detail",
-           "digest_preview"]
+           "digest_preview", "subscription_form"]
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 STATUS_LABELS = {"nouvelle": "Nouvelle", "envoyee": "Envoyée", "acquittee": "Acquittée", "close": "Close"}
 
@@ -148,6 +158,7 @@ def digest_preview(directory: PartnerDirectory) -> None:
     choice = st.selectbox("Partenaire", sorted(directory.partners), key="alertes_partner",
                           format_func=lambda pid: directory.partners[pid].name)
     partner = directory.partners[choice]
+    subscription_form(partner.id)
     settings = loaders.settings()
     fresh = list(reversed(list_alerts(loaders.store(), statuses=["nouvelle"], partner=partner.id)))
     digest = build_digest(loaders.store(), partner, fresh, directory=directory, taxonomy=loaders.taxonomy(),
@@ -157,3 +168,28 @@ def digest_preview(directory: PartnerDirectory) -> None:
     st.iframe(page, height=600)  # every text in it is HTML-escaped (geo.alerts.digest)
     st.download_button("Télécharger la note (HTML)", page.encode("utf-8"), file_name=f"note-veille-{partner.id}.html",
                        mime="text/html")
+
+
+def subscription_form(partner_id: str) -> None:
+    """Edit how a partner receives alerts (immediate or weekly) and its threshold rules."""
+    current = get_subscription(loaders.store(), partner_id)
+    with st.expander("Abonnement et règles de ce partenaire"), st.form(f"subscription_{partner_id}"):
+        mode = st.radio("Envoi", ("weekly", "immediate"), index=0 if current.mode == "weekly" else 1, horizontal=True,
+                        format_func=lambda m: "Note hebdomadaire" if m == "weekly" else "Alertes immédiates")
+        weekday = st.selectbox("Jour de la note hebdomadaire", range(7), index=current.weekday,
+                               format_func=lambda d: WEEKDAYS[d])
+        severity3 = st.checkbox("Alerter à chaque signalement de gravité 3", value=current.severity3)
+        cols = st.columns(3)
+        n = cols[0].number_input("N signalements", min_value=2, value=current.cluster_n, step=1)
+        distance = cols[1].number_input("à moins de D mètres", min_value=10.0, value=current.cluster_distance_m)
+        hours = cols[2].number_input("en H heures", min_value=1.0, value=current.cluster_hours)
+        if st.form_submit_button("Enregistrer"):
+            try:
+                set_subscription(loaders.store(), Subscription(partner_id, mode=mode, weekday=int(weekday),
+                                                               severity3=severity3, cluster_n=int(n),
+                                                               cluster_distance_m=float(distance),
+                                                               cluster_hours=float(hours)))
+                loaders.refresh()
+                st.success("Abonnement enregistré.")
+            except VeilleError as exc:
+                st.error(str(exc))

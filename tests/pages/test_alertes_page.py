@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.alerts.registry import AlertDraft, list_alerts, record
+from geo.alerts.registry import AlertDraft, get_subscription, list_alerts, record
 from geo.store.database import Store
 
 
@@ -41,3 +41,14 @@ def test_alertes_page_without_alerts(app, demo_copy):
     at = app("pages/alertes.py", db=demo_copy)
     assert not at.exception, [e.value for e in at.exception]
     assert any("Aucune alerte ouverte" in i.value for i in at.info)
+
+
+def test_partner_subscription_is_edited_on_the_page(app, demo_copy):
+    at = app("pages/alertes.py", db=demo_copy)
+    at.selectbox(key="alertes_partner").set_value("grand-dijon-habitat").run()
+    next(r for r in at.radio if r.label == "Envoi").set_value("immediate")
+    next(n for n in at.number_input if n.label == "N signalements").set_value(7)
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = get_subscription(Store(demo_copy), "grand-dijon-habitat")
+    assert saved.mode == "immediate" and saved.cluster_n == 7
