@@ -85,7 +85,8 @@ def record(store: Store, drafts: Sequence[AlertDraft], *, as_of: str, by: str = 
     """Store the drafts, one open alert per series; return the stored alert of each draft.
 
     A draft whose series already has an open alert does not make a new one: when it is about a later week,
-    the open alert's evidence moves to that week (its status is kept) and the history says so.
+    the open alert's evidence moves to that week (its status is kept) and the history says so. A draft about a
+    week no later than the series' last closed alert is not raised again (the coordinator closed it).
     """
     out = []
     with store.transaction() as conn:
@@ -106,6 +107,10 @@ def record(store: Store, drafts: Sequence[AlertDraft], *, as_of: str, by: str = 
                         alert_id=existing["id"], changed_at=stamp, changed_by=by, from_status=existing["status"],
                         to_status=existing["status"], note=f"de nouveau au-dessus du seuil la semaine du {draft.week}"))
                 alert_id = existing["id"]
+            elif (last := conn.execute(
+                    sa.select(alerts.c.id, alerts.c.week).where(alerts.c.series_key == draft.series_key)
+                    .order_by(alerts.c.id.desc())).first()) is not None and draft.week <= last.week:
+                alert_id = last.id
             else:
                 alert_id = int(conn.execute(alerts.insert().values(
                     series_key=draft.series_key, kind=draft.kind, neighbourhood=draft.neighbourhood,

@@ -85,11 +85,12 @@ def test_detect_stores_one_open_alert_per_series_with_history(capsys, demo_url):
     history = alert_history_rows(store, alert_id)
     assert [h["to_status"] for h in history] == ["nouvelle", "nouvelle", "acquittee", "close"]
     assert "2026-02-23" in history[1]["note"]
-    # listing shows open alerts only; a closed series alerts again on the next detection
+    # listing shows open alerts only; a closed alert is not raised again for its week, only for a later one
     listed = alerts_json(capsys, demo_url)
     assert spike(listed) == []
     again = alerts_json(capsys, demo_url, "--detect", "--as-of", "2026-03-01")
-    assert spike(again)[0]["status"] == "nouvelle"
+    assert spike(again)[0]["status"] == "close"
+    assert len([a for a in list_alerts(store) if a["series_key"] == "stat|fontaine-d-ouche|parties_communes"]) == 1
 
 
 def test_csv_format_has_the_same_columns(capsys, demo_url):
