@@ -223,10 +223,11 @@ class Store:
         )
 
     def find_batches(self, *, content_hash: str) -> list[int]:
-        """Return the ids of earlier batches of a file with this content hash, oldest first."""
+        """Return the ids of earlier batches of a file with this content hash, oldest first (undone ones left out)."""
         table = schema.batches
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(table.c.id).where(table.c.content_hash == content_hash)
+            rows = conn.execute(sa.select(table.c.id).where(table.c.content_hash == content_hash,
+                                                            table.c.removed_at.is_(None))
                                 .order_by(table.c.id)).scalars()
             return [int(r) for r in rows]
 

@@ -223,6 +223,7 @@ def test_old_store_gains_partner_column(tmp_path, taxonomy):
     with engine.begin() as conn:  # a version-2 store: reports without the workflow columns
         conn.exec_driver_sql("CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)")
         conn.exec_driver_sql("INSERT INTO meta VALUES ('schema_version', '2'), ('data_version', '0')")
+        conn.exec_driver_sql("CREATE TABLE batches (id INTEGER PRIMARY KEY, source_name TEXT)")
         conn.exec_driver_sql("CREATE TABLE reports (id VARCHAR(96) PRIMARY KEY, category VARCHAR(64), "
                              "neighbourhood VARCHAR(64), status VARCHAR(32), row_number INTEGER)")
         conn.exec_driver_sql("CREATE TABLE status_history (id INTEGER PRIMARY KEY, report_id VARCHAR(96), "
