@@ -8,6 +8,7 @@ import streamlit as st
 
 from geo.alerts.detection import series_history
 from geo.alerts.digest import METHOD_LABELS, build_digest
+from geo.alerts.digest_pdf import digest_pdf
 from geo.alerts.partner_lookup import PartnerDirectory, load_partner_directory
 from geo.alerts.registry import (
     OPEN_STATUSES,
@@ -166,8 +167,11 @@ def digest_preview(directory: PartnerDirectory) -> None:
     st.caption(f"Objet : {digest.subject} — destinataires : {', '.join(partner.emails) or 'aucun'}")
     page = digest.standalone_html()
     st.iframe(page, height=600)  # every text in it is HTML-escaped (geo.alerts.digest)
-    st.download_button("Télécharger la note (HTML)", page.encode("utf-8"), file_name=f"note-veille-{partner.id}.html",
-                       mime="text/html")
+    left, right = st.columns(2)
+    left.download_button("Télécharger la note (HTML)", page.encode("utf-8"),
+                         file_name=f"note-veille-{partner.id}.html", mime="text/html")
+    right.download_button("Télécharger la note (PDF)", digest_pdf(digest), file_name=f"note-veille-{partner.id}.pdf",
+                          mime="application/pdf")
 
 
 def subscription_form(partner_id: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -51,6 +51,8 @@ class Digest:
     alert_ids: list[int]
     report_ids: list[str]
     overdue: int
+    tables: dict[str, tuple[tuple[str, ...], list[tuple]]] = field(default_factory=dict)
+    """The digest's tables (title → headers, rows), as shown in the HTML: for the PDF."""
 
     def standalone_html(self) -> str:
         """Return the HTML with the map embedded (``data:`` URI): for a download or a preview."""
@@ -128,6 +130,9 @@ def build_digest(store: Store, partner: Partner, alerts: Sequence[dict], *, dire
         return rows
 
     headers = ("Signalement", "Catégorie", "Quartier", "Observé le", "Âge", "Gravité", "Statut")
+    alert_headers = ("Quartier", "Catégorie", "Semaine du", "Observés", "Attendus", "Seuil", "Méthode")
+    tables = {"Alertes": (alert_headers, alert_rows), "Signalements à traiter": (headers, report_rows(behind)),
+              "En retard": (headers, report_rows(overdue))}
     png = render_map_png(territory, lon=behind["lon"].tolist(), lat=behind["lat"].tolist(),
                          highlight=[a["neighbourhood"] for a in alerts if a["neighbourhood"]])
     parts = [
@@ -136,7 +141,7 @@ def build_digest(store: Store, partner: Partner, alerts: Sequence[dict], *, dire
         f"<p>Le {html.escape(date)}. Alertes nouvelles : {len(alerts)} ; signalements concernés : {len(behind)} ; "
         f"en retard : {len(overdue)}.</p>",
         "<h3>Alertes</h3>",
-        _table(("Quartier", "Catégorie", "Semaine du", "Observés", "Attendus", "Seuil", "Méthode"), alert_rows)
+        _table(alert_headers, alert_rows)
         if alert_rows else "<p>Aucune nouvelle alerte.</p>",
         f"<p><img src='cid:{MAP_CID}' alt='Carte des signalements concernés' width='480'></p>",
         "<h3>Signalements à traiter</h3>",
@@ -153,4 +158,4 @@ def build_digest(store: Store, partner: Partner, alerts: Sequence[dict], *, dire
     text_lines += ["", f"Signalements concernés : {len(behind)} ; en retard : {len(overdue)}."]
     return Digest(partner=partner, subject=subject, html="".join(parts), text="\n".join(text_lines),
                   images={MAP_CID: png}, alert_ids=[int(a["id"]) for a in alerts], report_ids=ids,
-                  overdue=len(overdue))
+                  overdue=len(overdue), tables=tables)

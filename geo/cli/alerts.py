@@ -10,6 +10,7 @@ import pandas as pd
 
 from geo.alerts.detection import DEFAULT_ALPHA, DEFAULT_EARS_ALPHA, DetectionConfig
 from geo.alerts.digest import build_digest, overdue_reports
+from geo.alerts.digest_pdf import digest_pdf
 from geo.alerts.mail import smtp_settings
 from geo.alerts.partner_lookup import load_partner_directory
 from geo.alerts.registry import OPEN_STATUSES, PUBLIC_KEYS, list_alerts, public_view
@@ -87,7 +88,10 @@ def _cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             out = Path(args.out)
             if len(items) > 1:
                 out = out.with_name(f"{out.stem}-{partner.id}{out.suffix or '.html'}")
-            out.write_text(digest.standalone_html(), encoding="utf-8")
+            if out.suffix.lower() == ".pdf":
+                out.write_bytes(digest_pdf(digest))
+            else:
+                out.write_text(digest.standalone_html(), encoding="utf-8")
             say(f"note de veille de {partner.id} écrite dans {out}")
         if smtp is not None:
             result = send_digest(store, digest, mode=mode, period=period, smtp=smtp)
@@ -121,6 +125,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     digest.add_argument("--due", action="store_true", help="ce qui est dû maintenant (pour cron / timer systemd)")
     digest.add_argument("--partner", metavar="ID", help="la note d'un partenaire")
     digest.add_argument("--send", action="store_true", help="envoyer par courriel (réglages VEILLE_SMTP_*)")
-    digest.add_argument("--out", metavar="FILE", help="écrire la note en HTML")
+    digest.add_argument("--out", metavar="FILE", help="écrire la note en HTML (ou en PDF si FILE finit par .pdf)")
     digest.add_argument("--now", metavar="DATETIME", help=argparse.SUPPRESS)
     digest.set_defaults(run=_cmd_digest)

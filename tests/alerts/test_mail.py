@@ -9,6 +9,7 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from pypdf import PdfReader
 
 from geo.alerts.mail import SmtpSettings, build_message, send_message
 from geo.alerts.registry import Subscription, list_alerts, set_subscription
@@ -139,3 +140,18 @@ def test_missing_smtp_host_is_a_clear_error(capsys, demo_url, detected, monkeypa
     monkeypatch.delenv("VEILLE_SMTP_HOST", raising=False)
     code = main(["--db", demo_url, "digest", "--due", "--send", "--now", NOW])
     assert code == 2 and "VEILLE_SMTP_HOST" in capsys.readouterr().err
+
+
+def test_partner_digest_as_pdf(capsys, demo_url, detected, tmp_path):
+    out = tmp_path / "note.pdf"
+    code, _, _ = run(capsys, "--db", demo_url, "digest", "--partner", "grand-dijon-habitat", "--out", out,
+                     "--now", NOW)
+    assert code == 0
+    reader = PdfReader(out)
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Grand Dijon Habitat" in text and "Fontaine d'Ouche" in text and "Farrington flexible" in text
+    [spike] = [a for a in list_alerts(detected, partner="grand-dijon-habitat") if a["method"] == "farrington"]
+    assert spike["report_ids"][0] in text
+    behind = detected.read_reports_by_id(spike["report_ids"], columns=("id", "description", "team"))
+    assert not any(t in text for t in set(behind["description"]) | set(behind["team"]))
+    assert any("/XObject" in str(page.get("/Resources", {})) for page in reader.pages), "the map image is in it"
