@@ -19,6 +19,7 @@ pages = [
     st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True),
     st.Page("pages/carte.py", title="Carte", icon=":material/map:"),
     st.Page("pages/tendances.py", title="Tendances", icon=":material/trending_up:"),
+    st.Page("pages/alertes.py", title="Alertes", icon=":material/notifications:"),
     st.Page("pages/signalements.py", title="Signalements", icon=":material/assignment:"),
     st.Page("pages/saisie.py", title="Saisie", icon=":material/edit_location_alt:"),
     st.Page("pages/import_donnees.py", title="Import", icon=":material/upload_file:"),

@@ -25,6 +25,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "analysis": ("aggregate", "hotspots", "emerging", "trends"),
     "demo": ("demo",),
     "workflow": ("partners", "status", "reports", "report"),
+    "alerts": ("alerts", "digest"),
     "maintenance": ("backup", "restore"),
 }
 

@@ -18,7 +18,7 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Signalements": "/signalements",
+NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Alertes": "/alertes", "Signalements": "/signalements",
        "Saisie": "/saisie", "Import": "/import_donnees", "Partenaires": "/partenaires", "Bilan": "/bilan"}
 TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
           "Tendances": "Tendances", "Import": "Importer des signalements", "Signalements": "Signalements",

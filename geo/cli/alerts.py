@@ -1,0 +1,130 @@
+"""Commands of the alerts: ``alerts`` (detect, list) and ``digest`` (notes de veille to partners)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from geo.alerts.detection import DEFAULT_ALPHA, DEFAULT_EARS_ALPHA, DetectionConfig
+from geo.alerts.digest import build_digest, overdue_reports
+from geo.alerts.digest_pdf import digest_pdf
+from geo.alerts.mail import smtp_settings
+from geo.alerts.partner_lookup import load_partner_directory
+from geo.alerts.registry import OPEN_STATUSES, PUBLIC_KEYS, list_alerts, public_view
+from geo.alerts.schedule import due_digests, render, send_digest
+from geo.alerts.selection import METHODS
+from geo.alerts.watch import run_watch
+from geo.cli.output import emit, say
+from geo.errors import InputError
+from geo.export.safe_csv import write_csv
+from geo.settings import Settings
+from geo.store.database import Store
+from geo.taxonomy import load_taxonomy
+
+
+def _as_of(text: str | None, timezone: str) -> str:
+    if text is None:
+        return pd.Timestamp.now(tz=timezone).date().isoformat()
+    try:
+        return pd.Timestamp(text).date().isoformat()
+    except ValueError as exc:
+        raise InputError(f"--as-of attend une date AAAA-MM-JJ ; reçu {text!r}") from exc
+
+
+def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    directory = load_partner_directory(store)
+    config = DetectionConfig(alpha=args.alpha, ears_alpha=args.ears_alpha, method=args.method)
+    if args.detect or args.as_of:
+        as_of = _as_of(args.as_of, settings.timezone)
+        alerts = run_watch(store, as_of=as_of, timezone=settings.timezone, directory=directory, config=config,
+                           persist=args.detect)
+        say(f"{len(alerts)} alerte(s) au {as_of}" + (" (enregistrées)" if args.detect else " (non enregistrées)"))
+        views = [{k: a[k] for k in PUBLIC_KEYS} for a in alerts]
+    else:
+        views = [public_view(a) for a in list_alerts(store, statuses=list(OPEN_STATUSES))]
+        say(f"{len(views)} alerte(s) ouverte(s)")
+    if not directory.partners:
+        say("attention : aucun partenaire enregistré (python -m geo partners load) : alertes non routées")
+    if args.format == "json":
+        print(json.dumps(views, ensure_ascii=False))
+    else:
+        frame = pd.DataFrame(views, columns=list(PUBLIC_KEYS))
+        frame["report_ids"] = frame["report_ids"].map(" ".join)
+        write_csv(frame, None, sep=",")
+    return 0
+
+
+def _cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    if bool(args.due) == bool(args.partner):
+        raise InputError("digest : donner --due ou --partner ID (l'un des deux)")
+    store = Store(settings.db_url)
+    directory = load_partner_directory(store)
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    now = pd.Timestamp.now(tz=settings.timezone) if args.now is None else pd.Timestamp(args.now, tz=settings.timezone)
+    smtp = smtp_settings() if args.send else None
+    summary = {"due": [], "sent": 0, "failed": 0, "errors": []}
+    if args.due:
+        def overdue(partner):  # noqa: ANN001, ANN202 - callback
+            return len(overdue_reports(store, partner, directory=directory, timezone=settings.timezone, now=now))
+        items = [(d.partner, d.mode, d.period, render(store, d, directory=directory, taxonomy=taxonomy,
+                                                      timezone=settings.timezone, now=now))
+                 for d in due_digests(store, directory, now=now, overdue_count=overdue)]
+    else:
+        partner = directory.get(args.partner)
+        if partner is None:
+            raise InputError(f"partenaire {args.partner!r} inconnu ; connus : {sorted(directory.partners)}")
+        alerts = list(reversed(list_alerts(store, statuses=["nouvelle"], partner=partner.id)))
+        digest = build_digest(store, partner, alerts, directory=directory, taxonomy=taxonomy,
+                              territory=store.load_territory(), timezone=settings.timezone, now=now)
+        items = [(partner, "manual", now.isoformat(timespec="seconds"), digest)]
+    for partner, mode, period, digest in items:
+        summary["due"].append({"partner": partner.id, "mode": mode, "period": period, "alerts": digest.alert_ids,
+                               "overdue": digest.overdue})
+        if args.out:
+            out = Path(args.out)
+            if len(items) > 1:
+                out = out.with_name(f"{out.stem}-{partner.id}{out.suffix or '.html'}")
+            if out.suffix.lower() == ".pdf":
+                out.write_bytes(digest_pdf(digest))
+            else:
+                out.write_text(digest.standalone_html(), encoding="utf-8")
+            say(f"note de veille de {partner.id} écrite dans {out}")
+        if smtp is not None:
+            result = send_digest(store, digest, mode=mode, period=period, smtp=smtp)
+            if result.sent:
+                summary["sent"] += 1
+                say(f"envoyée à {partner.id} ({', '.join(partner.emails)}) en {result.attempts} tentative(s)")
+            else:
+                summary["failed"] += 1
+                summary["errors"].append({"partner": partner.id, "attempts": result.attempts, "error": result.error})
+                say(f"échec de l'envoi à {partner.id} après {result.attempts} tentative(s) : {result.error} "
+                    "(les alertes restent « nouvelle »)")
+    if not items:
+        say("rien à envoyer")
+    emit(summary)
+    return 1 if summary["failed"] else 0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add this group's subcommands to ``python -m geo``."""
+    alerts = sub.add_parser("alerts", parents=[common], help="détecter et lister les alertes (pics, règles)")
+    alerts.add_argument("--as-of", metavar="DATE",
+                        help="évaluer comme ce jour-là, avec les seuls signalements observés jusque-là")
+    alerts.add_argument("--detect", action="store_true", help="lancer la détection et enregistrer les alertes")
+    alerts.add_argument("--format", choices=("json", "csv"), default="json")
+    alerts.add_argument("--method", choices=METHODS, default="auto", help="méthode (défaut : règle auto)")
+    alerts.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"seuil Farrington ({DEFAULT_ALPHA})")
+    alerts.add_argument("--ears-alpha", type=float, default=DEFAULT_EARS_ALPHA,
+                        help=f"seuil EARS ({DEFAULT_EARS_ALPHA})")
+    alerts.set_defaults(run=_cmd_alerts)
+    digest = sub.add_parser("digest", parents=[common], help="notes de veille aux partenaires (aperçu, envoi)")
+    digest.add_argument("--due", action="store_true", help="ce qui est dû maintenant (pour cron / timer systemd)")
+    digest.add_argument("--partner", metavar="ID", help="la note d'un partenaire")
+    digest.add_argument("--send", action="store_true", help="envoyer par courriel (réglages VEILLE_SMTP_*)")
+    digest.add_argument("--out", metavar="FILE", help="écrire la note en HTML (ou en PDF si FILE finit par .pdf)")
+    digest.add_argument("--now", metavar="DATETIME", help=argparse.SUPPRESS)
+    digest.set_defaults(run=_cmd_digest)
