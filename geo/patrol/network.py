@@ -9,6 +9,7 @@ straight line; walking times are shortest paths on the graph (Dijkstra, networkx
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,7 +70,7 @@ def _osm_graph(path: Path) -> nx.Graph:
         if highway is None or foot == "no" or (highway in _NOT_WALKABLE and foot not in {"yes", "designated"}):
             continue
         refs = [nd.get("ref") for nd in way.iter("nd") if nd.get("ref") in positions]
-        for a, b in zip(refs, refs[1:], strict=False):
+        for a, b in itertools.pairwise(refs):
             for ref in (a, b):
                 graph.add_node(ref, lat=positions[ref][0], lon=positions[ref][1])
             graph.add_edge(a, b, name=tags.get("name"))

@@ -9,6 +9,7 @@ seconds, walking times rounded up, so a plan that fits in the model fits on the 
 
 from __future__ import annotations
 
+import itertools
 import math
 import time as clock
 from collections.abc import Sequence
@@ -84,7 +85,7 @@ class PlanRequest:
     @property
     def dwell_seconds(self) -> int:
         """Return the dwell time in whole seconds."""
-        return int(round(self.dwell_minutes * 60))
+        return round(self.dwell_minutes * 60)
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,8 @@ def schedule(order: Sequence[int], *, seconds: np.ndarray, windows: Sequence[tup
     return visits, now + walk, walked + walk
 
 
-def _alone_reason(node: int, *, seconds: np.ndarray, window: tuple[int, int] | None, request: PlanRequest) -> str | None:
+def _alone_reason(node: int, *, seconds: np.ndarray, window: tuple[int, int] | None,
+                  request: PlanRequest) -> str | None:
     """Return why a candidate cannot be visited even by a team doing nothing else, or ``None``."""
     target_out, target_back = int(seconds[0, node]), int(seconds[node, 1])
     if target_out >= _UNREACHABLE or target_back >= _UNREACHABLE:
@@ -270,7 +272,7 @@ def solve(targets: Sequence[Target], *, request: PlanRequest, walking: WalkingMo
         ]
         waypoints = [request.start, *[(s.target.lat, s.target.lon) for s in stops], request.finish]
         path: list[tuple[float, float]] = []
-        for a, b in zip(waypoints, waypoints[1:], strict=False):
+        for a, b in itertools.pairwise(waypoints):
             leg = walking.path(a, b)
             path.extend(leg if not path else leg[1:])
         routes.append(TeamRoute(team=team, stops=stops, walking_seconds=walked,

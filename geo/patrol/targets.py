@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
@@ -83,8 +84,8 @@ def _number(value: object, *, what: str, where: str) -> float:
     return number
 
 
-def _make_target(name: object, lat: object, lon: object, priority: object, start: object, end: object, *,
-                 where: str) -> Target:
+def _make_target(row: Sequence[object], *, where: str) -> Target:
+    name, lat, lon, priority, start, end = row
     label = str(name or "").strip()
     if not label:
         raise InputError(f"{where} : nom du lieu manquant")
@@ -117,7 +118,7 @@ def _parse_csv(text: str, *, source: str) -> list[Target]:
             raise InputError(f"{where} : attendu name;lat;lon;priority[;window_start;window_end], "
                              f"trouvé {len(row)} colonnes")
         start, end = (row[4], row[5]) if len(row) == 6 else (None, None)
-        targets.append(_make_target(row[0], row[1], row[2], row[3], start, end, where=where))
+        targets.append(_make_target((*row[:4], start, end), where=where))
     return targets
 
 
@@ -137,8 +138,9 @@ def _parse_geojson(text: str, *, source: str) -> list[Target]:
             raise InputError(f"{where} : géométrie Point attendue, trouvé {geometry.get('type')!r}")
         lon, lat = geometry.get("coordinates", [None, None])[:2]
         props = feature.get("properties") or {}
-        targets.append(_make_target(props.get("name") or props.get("nom"), lat, lon, props.get("priority"),
-                                    props.get("window_start"), props.get("window_end"), where=where))
+        row = (props.get("name") or props.get("nom"), lat, lon, props.get("priority"), props.get("window_start"),
+               props.get("window_end"))
+        targets.append(_make_target(row, where=where))
     return targets
 
 
