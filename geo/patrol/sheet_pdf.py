@@ -67,7 +67,7 @@ def round_sheet(plan: Plan, route: TeamRoute, *, name: str | None = None) -> byt
     if not route.stops:
         rows.append(["", "", Paragraph("Aucun arrêt retenu pour cette équipe.", small), "", "", ""])
     table = Table(rows, colWidths=[9 * mm, 15 * mm, 45 * mm, 62 * mm, 11 * mm, width - 142 * mm],
-                  repeatRows=1, minRowHeights=[None] + [16 * mm] * (len(rows) - 1))
+                  repeatRows=1, minRowHeights=[0] + [16 * mm] * (len(rows) - 1))
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD")),
