@@ -40,15 +40,15 @@ def plan_geojson(plan: Plan) -> dict:
             "type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
             "properties": {"team": route.team, "colour": team_colour(route.team),
                            "walking_minutes": route.walking_minutes, "stops": len(route.stops),
-                           "back_at": route.back_at.isoformat(timespec="minutes")},
+                           "back_at": route.back_at.isoformat(timespec="seconds")},
         })
         for stop in route.stops:
             target = stop.target
             features.append({
                 "type": "Feature", "geometry": _point(target.lat, target.lon),
                 "properties": {"team": stop.team, "order": stop.order, "name": target.name,
-                               "arrival": stop.arrival.isoformat(timespec="minutes"),
-                               "departure": stop.departure.isoformat(timespec="minutes"),
+                               "arrival": stop.arrival.isoformat(timespec="seconds"),
+                               "departure": stop.departure.isoformat(timespec="seconds"),
                                "priority": target.priority, "reason": target.reason, "kind": target.kind,
                                "ref": target.ref, "dropped": False},
             })

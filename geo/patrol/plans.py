@@ -14,18 +14,19 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.patrol.geojson import plan_geojson
-from geo.patrol.solver import Plan, PlanRequest
+from geo.patrol.solver import Dropped, Plan, PlanRequest, Stop, TeamRoute
 from geo.patrol.targets import Target
 from geo.store.database import Store
 from geo.store.patrol_schema import patrol_plans, patrol_reports, patrol_stops
 from geo.store.schema import reports
 
-__all__ = ["SavedPlan", "save_plan", "update_plan", "list_plans", "load_plan", "mark_done", "link_reports",
+__all__ = ["SavedPlan", "plan_of", "save_plan", "update_plan", "list_plans", "load_plan", "mark_done", "link_reports",
            "linked_reports", "coverage", "walking_options"]
 
 
@@ -241,3 +242,45 @@ def coverage(store: Store, *, now: datetime, weeks: int = 4) -> pd.DataFrame:
     zone = now.tzinfo or ZoneInfo("UTC")
     table["last_visit"] = pd.to_datetime(table.pop("last"), unit="s", utc=True).dt.tz_convert(zone)
     return table.sort_values(["rounds", "code"], kind="stable").reset_index(drop=True)
+
+
+def plan_of(saved: SavedPlan) -> Plan:
+    """Return the :class:`Plan` of a saved plan, as it was saved (for its map, GPX and round sheets).
+
+    The walking matrix is not saved: ``seconds`` is empty and each stop's walk and wait are not known (0).
+    """
+    zone = saved.request.at.tzinfo
+    by_place = {(t.name, round(t.lat, 6), round(t.lon, 6)): t for t in saved.targets}
+    routes: dict[int, TeamRoute] = {}
+    stops: dict[int, list[Stop]] = {}
+    dropped = []
+    features = saved.geojson.get("features", [])
+    for feature in features:
+        props, geometry = feature["properties"], feature["geometry"]
+        if geometry["type"] == "LineString":
+            routes[props["team"]] = TeamRoute(
+                team=props["team"], stops=[], walking_seconds=round(props["walking_minutes"] * 60),
+                back_at=datetime.fromisoformat(props["back_at"]).astimezone(zone),
+                path=[(lat, lon) for lon, lat in geometry["coordinates"]])
+    for feature in features:
+        props, geometry = feature["properties"], feature["geometry"]
+        if geometry["type"] != "Point":
+            continue
+        lon, lat = geometry["coordinates"][:2]
+        target = by_place.get((props["name"], round(lat, 6), round(lon, 6)))
+        if target is None:
+            continue
+        if props.get("dropped"):
+            dropped.append(Dropped(target, props["reason"]))
+        else:
+            stops.setdefault(props["team"], []).append(Stop(
+                target=target, team=props["team"], order=props["order"],
+                arrival=datetime.fromisoformat(props["arrival"]).astimezone(zone),
+                departure=datetime.fromisoformat(props["departure"]).astimezone(zone), walk_seconds=0,
+                wait_seconds=0))
+    for team, route in routes.items():
+        route.stops = sorted(stops.get(team, []), key=lambda s: s.order)
+    return Plan(request=saved.request, targets=saved.targets, routes=[routes[t] for t in sorted(routes)],
+                dropped=dropped, objective=saved.summary.get("objective", 0.0),
+                solver_cost=saved.summary.get("solver_cost", 0), solve_seconds=saved.summary.get("solve_seconds", 0.0),
+                seconds=np.zeros((0, 0), dtype=np.int64))

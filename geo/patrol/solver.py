@@ -30,6 +30,9 @@ DEFAULT_DWELL_MINUTES = 15.0
 DEFAULT_TIME_LIMIT_S = 3.0
 _PRIORITY_SCALE = 100  # priorities are kept to the hundredth
 _UNREACHABLE = 10**7  # seconds standing for "no path" (far beyond any shift)
+# search strategy (see bench/patrol.py for how they were chosen)
+FIRST_SOLUTION = "PARALLEL_CHEAPEST_INSERTION"
+METAHEURISTIC = "GUIDED_LOCAL_SEARCH"
 
 
 @dataclass(frozen=True)
@@ -316,8 +319,8 @@ def _route(candidates: list[int], *, seconds: np.ndarray, windows: list[tuple[in
         penalty = max(1, round(priorities[position - 2] * _PRIORITY_SCALE)) * unit
         routing.AddDisjunction([index], penalty)
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, FIRST_SOLUTION)
+    params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, METAHEURISTIC)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:

@@ -14,6 +14,7 @@ from geo.patrol.plans import (
     list_plans,
     load_plan,
     mark_done,
+    plan_of,
     save_plan,
     update_plan,
     walking_options,
@@ -124,3 +125,14 @@ def test_migration_is_idempotent_on_an_older_store(tmp_path):
     assert {"patrol_plans", "patrol_stops", "patrol_reports"} <= set(names)
     with reopened.engine.begin() as conn:
         migrate(conn)  # again: nothing to do, no error
+
+
+def test_reopened_plan_gives_back_the_same_routes_and_sheets(tmp_store):
+    plan = _plan()
+    plan_id = save_plan(tmp_store, plan, name="Tournée", walking=WALK)
+    again = plan_of(load_plan(tmp_store, plan_id))
+    assert [(s.team, s.order, s.target, s.arrival, s.departure) for r in again.routes for s in r.stops] == \
+        [(s.team, s.order, s.target, s.arrival, s.departure) for r in plan.routes for s in r.stops]
+    assert [r.back_at for r in again.routes] == [r.back_at for r in plan.routes]
+    assert again.summary()["visited"] == plan.summary()["visited"]
+    assert [(d.target, d.reason) for d in again.dropped] == [(d.target, d.reason) for d in plan.dropped]
