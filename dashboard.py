@@ -14,6 +14,7 @@ pages = {
     "Explorer": [
         st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True),
         st.Page("pages/carte.py", title="Carte", icon=":material/map:"),
+        st.Page("pages/tournees.py", title="Tournées", icon=":material/directions_walk:"),
     ],
     "Données": [
         st.Page("pages/saisie.py", title="Saisie", icon=":material/edit_location_alt:"),

@@ -62,8 +62,11 @@ def build_route_map(geojson: dict, *, start: tuple[float, float], territory: gpd
                               f"{props['name']} (priorité {props['priority']:g})")
         folium.Marker([lat, lon], icon=_number_icon(props["order"], colours.get(props["team"], "#000000")),
                       tooltip=tooltip).add_to(fmap)
-    folium.RegularPolygonMarker(list(start), number_of_sides=4, radius=9, color="#000000", fill=True,
-                                fill_color="#ffffff", fill_opacity=1, tooltip="Départ").add_to(fmap)
+    start_icon = folium.DivIcon(
+        html=('<div style="width:22px;height:22px;background:#fff;border:3px solid #000;'
+              'font:700 12px/16px sans-serif;text-align:center">D</div>'),
+        icon_size=(22, 22), icon_anchor=(11, 11), class_name="veille-start")
+    folium.Marker(list(start), icon=start_icon, tooltip="Départ").add_to(fmap)
     if len(bounds) > 1:
         lats, lons = [b[0] for b in bounds], [b[1] for b in bounds]
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])

@@ -100,3 +100,18 @@ def test_plan_table_goes_through_the_safe_writer(plan):
     assert list(table["écarté"]).count("oui") == 1
     text = csv_text(table)
     assert "École Jean Macé" in text
+
+
+def test_route_map_draws_each_team_in_its_colour_with_numbered_stops(plan):
+    from geo.patrol.geojson import team_colour
+    from geo.patrol.route_map import build_route_map
+
+    page = build_route_map(plan_geojson(plan), start=START, basemap_url=None).get_root().render()
+    for route in plan.routes:
+        assert f'"color": "{team_colour(route.team)}"' in page
+    assert page.count('class_name": "veille-stop"') + page.count("veille-stop") >= 4
+    for route in plan.routes:
+        for stop in route.stops:
+            assert f">{stop.order}</div>" in page
+    assert "Écarté : Très loin" in page
+    assert len(set(TEAM_COLOURS)) == len(TEAM_COLOURS)
