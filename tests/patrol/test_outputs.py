@@ -109,9 +109,10 @@ def test_route_map_draws_each_team_in_its_colour_with_numbered_stops(plan):
     page = build_route_map(plan_geojson(plan), start=START, basemap_url=None).get_root().render()
     for route in plan.routes:
         assert f'"color": "{team_colour(route.team)}"' in page
-    assert page.count('class_name": "veille-stop"') + page.count("veille-stop") >= 4
     for route in plan.routes:
-        for stop in route.stops:
-            assert f">{stop.order}</div>" in page
+        for stop in route.stops:  # the numbered disc, in the team's colour (HTML escaped inside the script)
+            assert (f"background:{team_colour(route.team)};" in page
+                    and f"\\u003e{stop.order}\\u003c/div\\u003e" in page)
+    assert page.count('"className": "veille-stop"') == sum(len(r.stops) for r in plan.routes)
     assert "Écarté : Très loin" in page
     assert len(set(TEAM_COLOURS)) == len(TEAM_COLOURS)
