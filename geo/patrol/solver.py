@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from geo.errors import InputError
 from geo.patrol.targets import Target
@@ -31,8 +32,9 @@ DEFAULT_TIME_LIMIT_S = 3.0
 _PRIORITY_SCALE = 100  # priorities are kept to the hundredth
 _UNREACHABLE = 10**7  # seconds standing for "no path" (far beyond any shift)
 # search strategy (see bench/patrol.py for how they were chosen)
-FIRST_SOLUTION = "PARALLEL_CHEAPEST_INSERTION"
+FIRST_SOLUTIONS: tuple[str, ...] = ("PATH_CHEAPEST_ARC", "LOCAL_CHEAPEST_INSERTION", "SAVINGS")
 METAHEURISTIC = "GUIDED_LOCAL_SEARCH"
+EXTRA_OPERATORS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,18 +290,35 @@ def solve(targets: Sequence[Target], *, request: PlanRequest, walking: WalkingMo
 
 def _route(candidates: list[int], *, seconds: np.ndarray, windows: list[tuple[int, int] | None], dwell: int,
            shift: int, teams: int, priorities: list[float], time_limit_s: float) -> tuple[list[list[int]], int]:
-    """Solve the routing model on nodes ``[0 start, 1 end, candidates...]``; return node orders and cost."""
+    """Solve the routing model on nodes ``[0 start, 1 end, candidates...]``; return node orders and cost.
+
+    The time limit is shared by :data:`FIRST_SOLUTIONS`: each strategy builds a first plan that guided
+    local search then improves for its share of the time; the cheapest result wins.
+    """
+    best: tuple[list[list[int]], int] | None = None
+    share = time_limit_s / len(FIRST_SOLUTIONS)
+    for strategy in FIRST_SOLUTIONS:
+        found = _route_once(candidates, seconds=seconds, windows=windows, dwell=dwell, shift=shift, teams=teams,
+                            priorities=priorities, time_limit_s=share, strategy=strategy)
+        if found is not None and (best is None or found[1] < best[1]):
+            best = found
+    return best if best is not None else ([[] for _ in range(teams)], 0)
+
+
+def _route_once(candidates: list[int], *, seconds: np.ndarray, windows: list[tuple[int, int] | None], dwell: int,
+                shift: int, teams: int, priorities: list[float], time_limit_s: float,
+                strategy: str) -> tuple[list[list[int]], int] | None:
     nodes = [0, 1, *[c + 2 for c in candidates]]
     size = len(nodes)
     sub = seconds[np.ix_(nodes, nodes)]
     service = np.array([0, 0, *([dwell] * len(candidates))], dtype=np.int64)
     manager = pywrapcp.RoutingIndexManager(size, teams, [0] * teams, [1] * teams)
     routing = pywrapcp.RoutingModel(manager)
+    walk_rows = sub.tolist()
+    busy = (sub + service[:, None]).tolist()
 
     def walk(from_index: int, to_index: int) -> int:
-        return int(sub[manager.IndexToNode(from_index), manager.IndexToNode(to_index)])
-
-    busy = (sub + service[:, None]).tolist()
+        return walk_rows[manager.IndexToNode(from_index)][manager.IndexToNode(to_index)]
 
     def walk_and_dwell(from_index: int, to_index: int) -> int:
         return busy[manager.IndexToNode(from_index)][manager.IndexToNode(to_index)]
@@ -319,12 +338,16 @@ def _route(candidates: list[int], *, seconds: np.ndarray, windows: list[tuple[in
         penalty = max(1, round(priorities[position - 2] * _PRIORITY_SCALE)) * unit
         routing.AddDisjunction([index], penalty)
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, FIRST_SOLUTION)
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
     params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, METAHEURISTIC)
+    if EXTRA_OPERATORS:
+        operators = params.local_search_operators
+        for name in EXTRA_OPERATORS:
+            setattr(operators, name, optional_boolean_pb2.BOOL_TRUE)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:
-        return [[] for _ in range(teams)], 0
+        return None
     orders = []
     for vehicle in range(teams):
         index, order = routing.Start(vehicle), []

@@ -23,7 +23,7 @@ def overdue_targets(store: Store, *, settings: Settings, now: datetime, limit: i
                                  timezone=settings.timezone)
     labels = {code: category.label for code, category in taxonomy.categories.items()}
     return targets_from_overdue(reports, open_statuses=taxonomy.open_statuses, now=pd.Timestamp(now),
-                                limit=limit, labels=labels)
+                                limit=limit, labels=labels, status_labels=taxonomy.statuses)
 
 
 def collect_targets(settings: Settings, *, files: Sequence[str | Path] = (), from_hotspots: bool = False,

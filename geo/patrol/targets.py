@@ -176,7 +176,8 @@ def read_targets(path: str | Path) -> list[Target]:
 
 
 def targets_from_overdue(reports: pd.DataFrame, *, open_statuses: frozenset[str], now: pd.Timestamp,
-                         limit: int = 30, labels: dict[str, str] | None = None) -> list[Target]:
+                         limit: int = 30, labels: dict[str, str] | None = None,
+                         status_labels: dict[str, str] | None = None) -> list[Target]:
     """Return the open reports waiting longest, oldest first, as targets.
 
     Priority grows with the wait (1 + weeks waited, at most 5) and with severity (times ``severity / 2``,
@@ -194,9 +195,11 @@ def targets_from_overdue(reports: pd.DataFrame, *, open_statuses: frozenset[str]
         Most targets returned.
     labels
         Category code to label, for names.
+    status_labels
+        Status code to label, for reasons.
     """
     open_ = reports[reports["status"].isin(open_statuses)].sort_values("observed_at", kind="stable").head(limit)
-    labels = labels or {}
+    labels, status_labels = labels or {}, status_labels or {}
     targets = []
     for row in open_.itertuples(index=False):
         days = max(0, int((now - row.observed_at).total_seconds() // 86400))
@@ -205,7 +208,8 @@ def targets_from_overdue(reports: pd.DataFrame, *, open_statuses: frozenset[str]
         label = labels.get(row.category, row.category)
         targets.append(Target(
             name=f"{label} ({row.id})", lat=float(row.lat), lon=float(row.lon), priority=priority,
-            reason=f"signalement ouvert depuis {days} jours (statut {row.status}) : vérifier sur place",
+            reason=(f"signalement ouvert depuis {days} jours (statut : {status_labels.get(row.status, row.status)}) : "
+                    "vérifier sur place"),
             kind="signalement", ref=str(row.id)))
     return targets
 

@@ -65,9 +65,10 @@ def test_overdue_reports_oldest_first_open_only():
         "status": ["nouveau", "transmis", "nouveau", "resolu"],
     })
     targets = targets_from_overdue(reports, open_statuses=frozenset({"nouveau", "transmis"}), now=now,
-                                   labels={"tag": "Tag", "rodeo": "Rodéo"})
+                                   labels={"tag": "Tag", "rodeo": "Rodéo"},
+                                   status_labels={"transmis": "Transmis au partenaire"})
     assert [t.ref for t in targets] == ["r2", "r3", "r1"]
-    assert "30 jours" in targets[0].reason and "transmis" in targets[0].reason
+    assert "30 jours" in targets[0].reason and "statut : Transmis au partenaire" in targets[0].reason
     assert targets[0].priority > targets[2].priority  # waited longer
     assert targets[1].name == "Rodéo (r3)"
     assert targets_from_overdue(reports, open_statuses=frozenset({"nouveau"}), now=now, limit=1)[0].ref == "r3"
