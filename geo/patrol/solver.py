@@ -21,6 +21,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from geo.errors import InputError
+from geo.patrol.exchange import RouteChecker, improve
 from geo.patrol.targets import Target
 from geo.patrol.walking import WalkingModel
 
@@ -35,6 +36,8 @@ _UNREACHABLE = 10**7  # seconds standing for "no path" (far beyond any shift)
 FIRST_SOLUTIONS: tuple[str, ...] = ("PATH_CHEAPEST_ARC", "LOCAL_CHEAPEST_INSERTION", "SAVINGS")
 METAHEURISTIC = "GUIDED_LOCAL_SEARCH"
 EXTRA_OPERATORS: tuple[str, ...] = ()
+GLS_LAMBDA: float | None = None
+_FIRST_SHARE = 0.7  # of the time limit, for the first-solution strategies
 
 
 @dataclass(frozen=True)
@@ -288,26 +291,68 @@ def solve(targets: Sequence[Target], *, request: PlanRequest, walking: WalkingMo
                 solver_cost=int(cost), solve_seconds=clock.perf_counter() - started, seconds=seconds)
 
 
+def _penalties(priorities: Sequence[float], *, teams: int, shift: int) -> list[int]:
+    """Return the cost of dropping each candidate.
+
+    Dropping any stop must cost more than all the walking the plan could ever save: one step of priority
+    (the greatest common divisor of the priorities, to the hundredth) costs more than every team walking its
+    whole shift. The solver therefore maximises the priority covered first, then walks least.
+    """
+    unit = teams * shift + 1
+    scaled = [max(1, round(p * _PRIORITY_SCALE)) for p in priorities]
+    step = math.gcd(*scaled) if scaled else 1
+    return [value // step * unit for value in scaled]
+
+
 def _route(candidates: list[int], *, seconds: np.ndarray, windows: list[tuple[int, int] | None], dwell: int,
            shift: int, teams: int, priorities: list[float], time_limit_s: float) -> tuple[list[list[int]], int]:
     """Solve the routing model on nodes ``[0 start, 1 end, candidates...]``; return node orders and cost.
 
-    The time limit is shared by :data:`FIRST_SOLUTIONS`: each strategy builds a first plan that guided
-    local search then improves for its share of the time; the cheapest result wins.
+    Most of the time limit is shared by :data:`FIRST_SOLUTIONS`: each strategy builds a first plan that
+    guided local search improves for its share of the time, and the cheapest wins. Priority exchanges
+    (:mod:`geo.patrol.exchange`) then look for chains of moves the local search missed; when they gain,
+    guided local search polishes the result for the rest of the time.
     """
-    best: tuple[list[list[int]], int] | None = None
-    share = time_limit_s / len(FIRST_SOLUTIONS)
+    started = clock.perf_counter()
+    penalties = _penalties(priorities, teams=teams, shift=shift)
+    penalty_of = {c + 2: pen for c, pen in zip(candidates, penalties, strict=True)}
+    priority_of = {c + 2: p for c, p in zip(candidates, priorities, strict=True)}
+    rows = seconds.tolist()
+    checker = RouteChecker(rows, [None, None, *windows], dwell=dwell, shift=shift)
+
+    def cost(orders: list[list[int]]) -> int:
+        visited = {n for order in orders for n in order}
+        walked = sum(checker.walk(order) or 0 for order in orders)
+        return walked + sum(pen for node, pen in penalty_of.items() if node not in visited)
+
+    model = {"candidates": candidates, "seconds": seconds, "windows": windows, "dwell": dwell, "shift": shift,
+             "teams": teams, "penalties": penalties}
+    best: list[list[int]] | None = None
+    share = time_limit_s * _FIRST_SHARE / len(FIRST_SOLUTIONS)
     for strategy in FIRST_SOLUTIONS:
-        found = _route_once(candidates, seconds=seconds, windows=windows, dwell=dwell, shift=shift, teams=teams,
-                            priorities=priorities, time_limit_s=share, strategy=strategy)
-        if found is not None and (best is None or found[1] < best[1]):
+        found = _route_once(**model, time_limit_s=share, strategy=strategy)
+        if found is not None and (best is None or cost(found) < cost(best)):
             best = found
-    return best if best is not None else ([[] for _ in range(teams)], 0)
+    if best is None:
+        return [[] for _ in range(teams)], cost([[] for _ in range(teams)])
+    deadline = started + time_limit_s * (_FIRST_SHARE + 1) / 2
+    visited = {n for order in best for n in order}
+    exchanged = improve(best, [n for n in penalty_of if n not in visited], checker=checker, priority=priority_of,
+                        deadline=deadline)
+    if cost(exchanged) < cost(best):
+        best = exchanged
+        left = time_limit_s - (clock.perf_counter() - started)
+        if left > 0.05:
+            polished = _route_once(**model, time_limit_s=left, strategy=FIRST_SOLUTIONS[0], initial=best)
+            if polished is not None and cost(polished) < cost(best):
+                best = polished
+    return best, cost(best)
 
 
 def _route_once(candidates: list[int], *, seconds: np.ndarray, windows: list[tuple[int, int] | None], dwell: int,
-                shift: int, teams: int, priorities: list[float], time_limit_s: float,
-                strategy: str) -> tuple[list[list[int]], int] | None:
+                shift: int, teams: int, penalties: list[int], time_limit_s: float, strategy: str,
+                initial: list[list[int]] | None = None) -> list[list[int]] | None:
+    """Solve once with one first-solution strategy (or from ``initial`` routes); return the node orders."""
     nodes = [0, 1, *[c + 2 for c in candidates]]
     size = len(nodes)
     sub = seconds[np.ix_(nodes, nodes)]
@@ -328,15 +373,12 @@ def _route_once(candidates: list[int], *, seconds: np.ndarray, windows: list[tup
     timed = routing.RegisterTransitCallback(walk_and_dwell)
     routing.AddDimension(timed, shift, shift, True, "time")
     time_dim = routing.GetDimensionOrDie("time")
-    # dropping any stop must cost more than all the walking the plan could ever save
-    unit = teams * shift + 1
     for position, node in enumerate(nodes[2:], start=2):
         index = manager.NodeToIndex(position)
         window = windows[node - 2]
         if window is not None:
             time_dim.CumulVar(index).SetRange(max(0, window[0]), min(shift, window[1]))
-        penalty = max(1, round(priorities[position - 2] * _PRIORITY_SCALE)) * unit
-        routing.AddDisjunction([index], penalty)
+        routing.AddDisjunction([index], penalties[position - 2])
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
     params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, METAHEURISTIC)
@@ -344,8 +386,17 @@ def _route_once(candidates: list[int], *, seconds: np.ndarray, windows: list[tup
         operators = params.local_search_operators
         for name in EXTRA_OPERATORS:
             setattr(operators, name, optional_boolean_pb2.BOOL_TRUE)
+    if GLS_LAMBDA is not None:
+        params.guided_local_search_lambda_coefficient = GLS_LAMBDA
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
-    solution = routing.SolveWithParameters(params)
+    if initial is None:
+        solution = routing.SolveWithParameters(params)
+    else:
+        routing.CloseModelWithParameters(params)
+        position = {node: i for i, node in enumerate(nodes)}
+        start = routing.ReadAssignmentFromRoutes(
+            [[manager.NodeToIndex(position[n]) for n in order] for order in initial], True)
+        solution = routing.SolveFromAssignmentWithParameters(start, params) if start is not None else None
     if solution is None:
         return None
     orders = []
@@ -356,4 +407,4 @@ def _route_once(candidates: list[int], *, seconds: np.ndarray, windows: list[tup
             order.append(nodes[manager.IndexToNode(index)])
             index = solution.Value(routing.NextVar(index))
         orders.append(order)
-    return orders, solution.ObjectiveValue()
+    return orders
