@@ -24,8 +24,8 @@ from geo.patrol.network import NetworkWalking, load_network
 from geo.patrol.route_map import build_route_map
 from geo.patrol.sheet_pdf import round_sheet
 from geo.patrol.solver import Plan, PlanRequest, solve
-from geo.patrol.sources import overdue_targets
-from geo.patrol.targets import Target, parse_targets, targets_from_hotspots
+from geo.patrol.sources import hotspot_targets, overdue_targets
+from geo.patrol.targets import Target, parse_targets
 from geo.patrol.walking import StraightLineWalking
 from ui import loaders
 from ui.offline import register_assets
@@ -61,7 +61,7 @@ def gather_targets(*, upload: object | None, overdue: bool, hotspots: bool, over
         targets += overdue_targets(loaders.store(), settings=loaders.settings(), now=now, limit=overdue_limit)
     if hotspots:
         try:
-            targets += targets_from_hotspots(loaders.store(), settings=loaders.settings(), now=now)
+            targets += hotspot_targets(loaders.store(), settings=loaders.settings(), now=now)
         except InputError as exc:
             problems.append(str(exc))
     return targets, problems

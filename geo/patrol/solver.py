@@ -272,6 +272,10 @@ def solve(targets: Sequence[Target], *, request: PlanRequest, walking: WalkingMo
     routes = []
     for team, order in enumerate(orders, start=1):
         visits, back, walked = schedule(order, seconds=seconds, windows=windows, dwell=dwell)
+        late = [node for node, (arrival, _, _) in zip(order, visits, strict=True)
+                if windows[node - 2] is not None and arrival > windows[node - 2][1]]
+        if back > shift or late:  # the model forbids both: a plan breaking them must never reach a team
+            raise RuntimeError(f"team {team}: route breaks the shift ({back} > {shift} s) or windows ({late})")
         stops = [
             Stop(target=targets[node - 2], team=team, order=k,
                  arrival=request.at + timedelta(seconds=arrival),

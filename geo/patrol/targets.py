@@ -14,7 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 
@@ -22,6 +25,7 @@ __all__ = ["Target", "read_targets", "parse_targets", "targets_from_overdue", "t
            "with_priorities", "parse_clock", "HOTSPOTS_UNAVAILABLE"]
 
 HOTSPOTS_UNAVAILABLE = "analyse des points chauds indisponible"
+_TO_WGS84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -214,19 +218,54 @@ def targets_from_overdue(reports: pd.DataFrame, *, open_statuses: frozenset[str]
     return targets
 
 
-def targets_from_hotspots(*args: object, **kwargs: object) -> list[Target]:
-    """Return hot-spot cells as targets, once the hot-spot analysis exists.
+_HOT_PRIORITY = {"hot_99": 5.0, "hot_95": 4.0, "hot_90": 3.0}
+_BUSY_RADIUS_M = 50.0
 
-    Raises
-    ------
-    InputError
-        While :mod:`geo.analysis.hotspots` is not part of the package.
+
+def targets_from_hotspots(cells: pd.DataFrame, *, cell_of_report: np.ndarray, report_xy: np.ndarray,
+                          cell_xy: np.ndarray, weeks: int, limit: int = 30) -> list[Target]:
+    """Return hot-spot cells as targets, at the busiest point inside each cell.
+
+    The stop is the report of the cell with the most reports within 50 m (where a team sees most); a hot
+    cell without a report inside (hot through its neighbours) gets its centre. Priority: 5 at 99 %
+    confidence, 4 at 95 %, 3 at 90 %; the most confident and busiest cells first.
+
+    Parameters
+    ----------
+    cells
+        Hot-spot cells indexed by cell id with ``class`` (``hot_99``, ``hot_95``, ``hot_90``, …) and ``count``
+        (as :func:`geo.analysis.hotspots.report_hotspots` returns them).
+    cell_of_report
+        Position in ``cells`` of each report's cell (``-1`` outside).
+    report_xy, cell_xy
+        Lambert-93 ``(n, 2)`` positions of the reports and of the cells' centres.
+    weeks
+        Period the reports cover, for the reason.
+    limit
+        Most targets returned.
     """
-    try:
-        from geo.analysis import hotspots  # noqa: F401, PLC0415 - optional until the analysis lands
-    except ImportError:
-        raise InputError(HOTSPOTS_UNAVAILABLE) from None
-    raise InputError(HOTSPOTS_UNAVAILABLE)
+    classes = cells["class"].astype(str).to_numpy()
+    counts = cells["count"].to_numpy()
+    hot = [i for i in range(len(cells)) if classes[i] in _HOT_PRIORITY]
+    hot.sort(key=lambda i: (-_HOT_PRIORITY[classes[i]], -counts[i]))
+    targets = []
+    for i in hot[:limit]:
+        inside = np.flatnonzero(cell_of_report == i)
+        if len(inside):
+            points = report_xy[inside]
+            near = cKDTree(points).query_ball_point(points, r=_BUSY_RADIUS_M, return_length=True)
+            x, y = points[int(np.argmax(near))]
+        else:
+            x, y = cell_xy[i]
+        lon, lat = _TO_WGS84.transform(x, y)
+        level = classes[i].removeprefix("hot_")
+        targets.append(Target(
+            name=f"Point chaud {cells.index[i]}", lat=round(float(lat), 6), lon=round(float(lon), 6),
+            priority=_HOT_PRIORITY[classes[i]],
+            reason=(f"point chaud (Gi*, confiance {level} %) : {int(counts[i])} signalements dans la cellule "
+                    f"en {weeks} semaines ; présence visible 10 à 15 minutes"),
+            kind="point_chaud", ref=f"point_chaud:{cells.index[i]}"))
+    return targets
 
 
 def with_priorities(targets: list[Target], priorities: dict[str, float]) -> list[Target]:

@@ -1,5 +1,6 @@
 from datetime import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,12 +81,39 @@ def test_priorities_can_be_changed():
     assert [t.priority for t in changed] == [7, 2]
 
 
-def test_hotspots_unavailable_is_a_clear_error():
-    pytest.importorskip("geo.patrol.targets")
+def test_hotspots_unavailable_is_a_clear_error(tmp_store):
+    from geo.patrol.sources import hotspot_targets
+    from geo.settings import load_settings
+
     try:
         import geo.analysis.hotspots  # noqa: F401
     except ImportError:
         with pytest.raises(InputError, match=HOTSPOTS_UNAVAILABLE):
-            targets_from_hotspots()
+            hotspot_targets(tmp_store, settings=load_settings(db_url=tmp_store.url),
+                            now=pd.Timestamp("2026-12-04 14:00", tz="Europe/Paris"))
     else:
-        pytest.skip("the hot-spot analysis is present: see test_sources")
+        pytest.skip("the hot-spot analysis is present: see test_hotspot_targets_from_the_store")
+
+
+def test_hot_cells_become_targets_at_their_busiest_point():
+    from geo.patrol.walking import to_lambert93
+
+    cells = pd.DataFrame({"class": ["not_significant", "hot_95", "hot_99", "hot_90", "cold_99"],
+                          "count": [3, 12, 9, 0, 0]}, index=["a", "b", "c", "d", "e"])
+    centres = to_lambert93([(47.30, 5.00), (47.31, 5.01), (47.32, 5.02), (47.33, 5.03), (47.34, 5.04)])
+    # cell b: a cluster of three reports and one stray; cell c: two reports; cell d: none (hot by neighbours)
+    points = [(47.3100, 5.0100), (47.3101, 5.0101), (47.3102, 5.0100), (47.3120, 5.0130), (47.32, 5.02),
+              (47.3201, 5.0201), (47.30, 5.00)]
+    cell_of_report = np.array([1, 1, 1, 1, 2, 2, 0])
+    targets = targets_from_hotspots(cells, cell_of_report=cell_of_report, report_xy=to_lambert93(points),
+                                    cell_xy=centres, weeks=8)
+    assert [t.ref for t in targets] == ["point_chaud:c", "point_chaud:b", "point_chaud:d"]
+    assert [t.priority for t in targets] == [5.0, 4.0, 3.0]
+    assert all(t.kind == "point_chaud" for t in targets)
+    b = targets[1]
+    assert (b.lat, b.lon) in {(47.31, 5.01), (47.3101, 5.0101), (47.3102, 5.01)}  # in the cluster, not the stray
+    d = targets[2]
+    assert (d.lat, d.lon) == pytest.approx((47.33, 5.03), abs=1e-5)  # the centre
+    assert "confiance 95 %" in b.reason and "12 signalements" in b.reason and "8 semaines" in b.reason
+    assert len(targets_from_hotspots(cells, cell_of_report=cell_of_report, report_xy=to_lambert93(points),
+                                     cell_xy=centres, weeks=8, limit=1)) == 1
