@@ -18,9 +18,9 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Saisie": "/saisie", "Import": "/import_donnees"}
-TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
-          "Import": "Importer des signalements"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Tournées": "/tournees", "Saisie": "/saisie", "Import": "/import_donnees"}
+TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Tournées": "Tournées",
+          "Saisie": "Nouveau signalement", "Import": "Importer des signalements"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
 ENTRY_POINT = (47.322113, 5.041527)
 MAP_TIMEOUT = 30_000
@@ -226,6 +226,12 @@ def test_every_page_renders_through_the_sidebar_navigation(app_page, e2e_server,
     expect(page.get_by_text("Cliquez sur un quartier de la carte")).to_be_visible()
     assert_healthy(page, browser_watch, "Carte")
     screenshot(page, artifacts_dir, "02_carte")
+
+    go_by_nav(page, "Tournées")
+    expect(page.get_by_text("Choisissez au moins une source de cibles")).to_be_visible()
+    expect(page.get_by_role("button", name="Calculer les tournées")).to_be_visible()
+    assert_healthy(page, browser_watch, "Tournées")
+    screenshot(page, artifacts_dir, "02b_tournees")
 
     go_by_nav(page, "Saisie")
     map_frame(page)
