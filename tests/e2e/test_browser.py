@@ -461,3 +461,22 @@ def test_import_of_an_excel_fr_csv_shows_the_summary(app_page, e2e_server, brows
     expect(page.get_by_text("« Catégorie inventée » (1)")).to_be_visible()
     assert_healthy(page, browser_watch, "Import, after importing")
     screenshot(page, artifacts_dir, "08_import_resultat")
+
+
+def test_tournees_plans_rounds_and_draws_them_offline(app_page, e2e_server, browser_watch, artifacts_dir):
+    page = app_page
+    open_page(page, e2e_server, "/tournees", TITLES["Tournées"])
+    page.get_by_text("Signalements ouverts qui attendent le plus longtemps").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Charger les cibles").click()
+    expect(page.get_by_text(re.compile(r"^30 cibles\."))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Calculer les tournées").click()
+    expect(page.locator('[data-testid="stMetric"]', has_text="Priorité couverte")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    frame = map_frame(page)
+    expect(frame.locator(".veille-stop").first).to_be_visible()
+    assert frame.locator(".veille-stop").count() >= 2
+    expect(page.get_by_role("button", name=re.compile(r"Équipe 1 : feuille de tournée"))).to_be_visible()
+    assert_healthy(page, browser_watch, "Tournées, plan")
+    screenshot(page, artifacts_dir, "08_tournees_plan")

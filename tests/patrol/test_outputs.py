@@ -113,6 +113,8 @@ def test_route_map_draws_each_team_in_its_colour_with_numbered_stops(plan):
         for stop in route.stops:  # the numbered disc, in the team's colour (HTML escaped inside the script)
             assert (f"background:{team_colour(route.team)};" in page
                     and f"\\u003e{stop.order}\\u003c/div\\u003e" in page)
-    assert page.count('"className": "veille-stop"') == sum(len(r.stops) for r in plan.routes)
+            assert f"arr\\u00eat {stop.order} \\u00e0 {stop.arrival:%H:%M}" in page
+    assert page.count('className: "veille-stop"') == sum(len(r.stops) for r in plan.routes)
+    assert "L.Icon.Default" not in page and "setIcon" not in page
     assert "Écarté : Très loin" in page
     assert len(set(TEAM_COLOURS)) == len(TEAM_COLOURS)
