@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.cli.output import emit, say
 from geo.errors import InputError
+from geo.patrol.defaults import DEFAULT_DETOUR, DEFAULT_DWELL_MINUTES, DEFAULT_SPEED_KMH, DEFAULT_TIME_LIMIT_S
 from geo.settings import Settings
 
 __all__ = ["register", "parse_point", "parse_when"]
@@ -97,11 +98,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     cmd.add_argument("--from-overdue", action="store_true",
                      help="ajouter les signalements ouverts qui attendent le plus longtemps")
     cmd.add_argument("--network", metavar="FILE", help="réseau de rues hors ligne : OSM XML (.osm) ou GraphML")
-    cmd.add_argument("--dwell-minutes", type=float, default=15.0, help="temps d'arrêt par cible (défaut 15)")
-    cmd.add_argument("--speed-kmh", type=float, default=4.5, help="vitesse de marche (défaut 4,5 km/h)")
-    cmd.add_argument("--detour", type=float, default=1.3,
-                     help="facteur de détour sans réseau de rues (défaut 1,3)")
-    cmd.add_argument("--time-limit", type=float, default=3.0, metavar="S", help="limite du solveur en secondes")
+    cmd.add_argument("--dwell-minutes", type=float, default=DEFAULT_DWELL_MINUTES,
+                     help=f"temps d'arrêt par cible (défaut {DEFAULT_DWELL_MINUTES:g} min)")
+    cmd.add_argument("--speed-kmh", type=float, default=DEFAULT_SPEED_KMH,
+                     help=f"vitesse de marche (défaut {DEFAULT_SPEED_KMH:g} km/h)")
+    cmd.add_argument("--detour", type=float, default=DEFAULT_DETOUR,
+                     help=f"facteur de détour sans réseau de rues (défaut {DEFAULT_DETOUR:g})")
+    cmd.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, metavar="S",
+                     help=f"limite du solveur en secondes (défaut {DEFAULT_TIME_LIMIT_S:g})")
     cmd.add_argument("--out", required=True, metavar="FILE.geojson", help="plan en GeoJSON")
     cmd.add_argument("--gpx", metavar="DIR", help="dossier où écrire un GPX par équipe")
     cmd.set_defaults(run=_cmd_patrol)

@@ -21,6 +21,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from geo.errors import InputError
+from geo.patrol.defaults import DEFAULT_DWELL_MINUTES, DEFAULT_TIME_LIMIT_S
 from geo.patrol.exchange import RouteChecker, improve
 from geo.patrol.targets import Target
 from geo.patrol.walking import WalkingModel
@@ -28,8 +29,6 @@ from geo.patrol.walking import WalkingModel
 __all__ = ["PlanRequest", "Stop", "Dropped", "TeamRoute", "Plan", "solve", "schedule", "DEFAULT_DWELL_MINUTES",
            "DEFAULT_TIME_LIMIT_S"]
 
-DEFAULT_DWELL_MINUTES = 15.0
-DEFAULT_TIME_LIMIT_S = 3.0
 _PRIORITY_SCALE = 100  # priorities are kept to the hundredth
 _UNREACHABLE = 10**7  # seconds standing for "no path" (far beyond any shift)
 # search strategy (see bench/patrol.py for how they were chosen)

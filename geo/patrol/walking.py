@@ -14,10 +14,10 @@ from typing import Protocol
 import numpy as np
 from pyproj import Transformer
 
+from geo.patrol.defaults import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
+
 __all__ = ["WalkingModel", "StraightLineWalking", "to_lambert93", "DEFAULT_DETOUR", "DEFAULT_SPEED_KMH"]
 
-DEFAULT_DETOUR = 1.3
-DEFAULT_SPEED_KMH = 4.5
 _TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
 
 
