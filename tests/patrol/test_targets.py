@@ -92,7 +92,7 @@ def test_hotspots_unavailable_is_a_clear_error(tmp_store):
             hotspot_targets(tmp_store, settings=load_settings(db_url=tmp_store.url),
                             now=pd.Timestamp("2026-12-04 14:00", tz="Europe/Paris"))
     else:
-        pytest.skip("the hot-spot analysis is present: see test_hotspot_targets_from_the_store")
+        pytest.skip("the hot-spot analysis is present: see tests/patrol/test_sources.py")
 
 
 def test_hot_cells_become_targets_at_their_busiest_point():
