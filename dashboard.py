@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo.analysis.jit import warm_up_in_background
 from ui.filters import show_filters
 
 # a local icon: a Material icon as page_icon makes the browser fetch it from a font CDN
@@ -14,6 +15,7 @@ pages = {
     "Explorer": [
         st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True),
         st.Page("pages/carte.py", title="Carte", icon=":material/map:"),
+        st.Page("pages/tendances.py", title="Tendances", icon=":material/trending_up:"),
         st.Page("pages/tournees.py", title="Tournées", icon=":material/directions_walk:"),
     ],
     "Données": [
@@ -24,3 +26,5 @@ pages = {
 show_filters()
 navigation = st.navigation(pages)
 navigation.run()
+# Hot spots: once the first page is drawn, compile esda's numba code in the background (see ui/hotspots.py).
+warm_up_in_background(delay=1.0)

@@ -18,9 +18,10 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Tournées": "/tournees", "Saisie": "/saisie", "Import": "/import_donnees"}
-TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Tournées": "Tournées",
-          "Saisie": "Nouveau signalement", "Import": "Importer des signalements"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Tournées": "/tournees", "Saisie": "/saisie",
+       "Import": "/import_donnees"}
+TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Tendances": "Tendances",
+          "Tournées": "Tournées", "Saisie": "Nouveau signalement", "Import": "Importer des signalements"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
 ENTRY_POINT = (47.322113, 5.041527)
 MAP_TIMEOUT = 30_000
