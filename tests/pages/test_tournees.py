@@ -58,3 +58,13 @@ def test_plan_rounds_from_waiting_reports_save_and_mark_done(app, demo_copy):
     button(at, "tournees_rouvrir").click().run()
     no_exception(at)
     assert any("Ajustement du plan enregistré" in i.value for i in at.info)
+
+
+def test_hot_spots_are_offered_as_targets(app):
+    at = app("pages/tournees.py")
+    at.checkbox(key="tournees_chauds").check()
+    button(at, "tournees_charger").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(c.value.endswith("cibles. Décochez celles à ignorer ; changez les priorités au besoin.")
+               for c in at.caption)

@@ -127,13 +127,22 @@ def test_bad_input_is_a_french_error_and_exit_2(capsys, db_url, tmp_path):
     assert not (tmp_path / "p.geojson").exists()
 
 
-def test_from_hotspots_without_the_analysis_says_so(capsys, db_url, tmp_path):
-    try:
-        import geo.analysis.hotspots  # noqa: F401
-    except ImportError:
-        code, _, err = run(capsys, "--db", db_url, "patrol", "--teams", 1, "--shift-minutes", 60, "--start",
-                           "47.32,5.04", "--from-hotspots", "--out", tmp_path / "p.geojson")
-        assert code == 2 and "analyse des points chauds indisponible" in err
+def test_from_hotspots_without_the_analysis_says_so(capsys, db_url, tmp_path, monkeypatch):
+    # hide the analysis module: the command must say so in French, not fail with a traceback
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_hotspots(name, *args, **kwargs):
+        if name == "geo.analysis.hotspots":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_hotspots)
+    code, out, err = run(capsys, "--db", db_url, "patrol", "--teams", 1, "--shift-minutes", 60, "--start",
+                         "47.32,5.04", "--from-hotspots", "--out", tmp_path / "p.geojson")
+    assert code == 2 and "analyse des points chauds indisponible" in err and out == ""
+    assert not (tmp_path / "p.geojson").exists()
 
 
 def test_python_dash_m_geo_patrol_help_lists_the_options():

@@ -81,18 +81,23 @@ def test_priorities_can_be_changed():
     assert [t.priority for t in changed] == [7, 2]
 
 
-def test_hotspots_unavailable_is_a_clear_error(tmp_store):
+def test_hotspots_unavailable_is_a_clear_error(tmp_store, monkeypatch):
+    import builtins
+
     from geo.patrol.sources import hotspot_targets
     from geo.settings import load_settings
 
-    try:
-        import geo.analysis.hotspots  # noqa: F401
-    except ImportError:
-        with pytest.raises(InputError, match=HOTSPOTS_UNAVAILABLE):
-            hotspot_targets(tmp_store, settings=load_settings(db_url=tmp_store.url),
-                            now=pd.Timestamp("2026-12-04 14:00", tz="Europe/Paris"))
-    else:
-        pytest.skip("the hot-spot analysis is present: see tests/patrol/test_sources.py")
+    real_import = builtins.__import__
+
+    def no_hotspots(name, *args, **kwargs):
+        if name == "geo.analysis.hotspots":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_hotspots)
+    with pytest.raises(InputError, match=HOTSPOTS_UNAVAILABLE):
+        hotspot_targets(tmp_store, settings=load_settings(db_url=tmp_store.url),
+                        now=pd.Timestamp("2026-12-04 14:00", tz="Europe/Paris"))
 
 
 def test_hot_cells_become_targets_at_their_busiest_point():
