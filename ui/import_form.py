@@ -12,6 +12,7 @@ from geo.ingest.formats import FIELD_LABELS, MAPPABLE_FIELDS, REQUIRED_FIELDS, C
 from geo.ingest.importer import ImportOptions, ImportSummary, import_file
 from geo.ingest.preview import FilePreview, preview_file
 from geo.ingest.readers import list_parts
+from geo.workflow.imported import record_import_history
 from ui import loaders
 
 __all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "part_widget", "preview", "run_import",
@@ -132,6 +133,8 @@ def run_import(path: Path, options: ImportOptions) -> ImportSummary:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Import en cours… {done:,} lignes lues".replace(",", " "))
 
     summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress)
+    if summary.batch_id is not None and summary.stored:  # statuses of the file become history entries
+        record_import_history(loaders.store(), summary.batch_id, timezone=loaders.settings().timezone)
     bar.progress(1.0, text="Import terminé")
     loaders.refresh()
     return summary

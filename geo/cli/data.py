@@ -15,6 +15,7 @@ from geo.ingest.territory import install_territory, read_boundaries
 from geo.settings import Settings
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from geo.workflow.imported import record_import_history
 
 _COLUMN_HELP = {
     "lat": "de la latitude", "lon": "de la longitude", "time": "de la date d'observation",
@@ -36,6 +37,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         category_map=read_category_map(args.category_map) if args.category_map else {},
     )
     summary = import_file(store, args.path, taxonomy=taxonomy, options=options)
+    if summary.batch_id is not None and summary.stored:  # statuses of the file become history entries
+        record_import_history(store, summary.batch_id, timezone=settings.timezone)
     for warning in summary.warnings:
         say(f"attention : {warning}")
     status = 0

@@ -18,10 +18,12 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Tournées": "/tournees", "Saisie": "/saisie",
-       "Import": "/import_donnees"}
-TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Tendances": "Tendances",
-          "Tournées": "Tournées", "Saisie": "Nouveau signalement", "Import": "Importer des signalements"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Signalements": "/signalements",
+       "Tournées": "/tournees", "Saisie": "/saisie", "Import": "/import_donnees", "Partenaires": "/partenaires",
+       "Bilan": "/bilan"}
+TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
+          "Tendances": "Tendances", "Import": "Importer des signalements", "Signalements": "Signalements",
+          "Tournées": "Tournées", "Partenaires": "Partenaires et routage", "Bilan": "Bilan d'activité"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
 ENTRY_POINT = (47.322113, 5.041527)
 MAP_TIMEOUT = 30_000
@@ -81,9 +83,12 @@ def screenshot(page, artifacts: Path, name: str) -> Path:
     return path
 
 
+NAV_LINK = '[data-testid="stTopNavLink"], a[data-testid="stSidebarNavLink"]'
+
+
 def nav_links(page) -> list[tuple[str, str]]:
-    """(label, URL path) of each sidebar navigation link."""
-    links = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]')
+    """(label, URL path) of each navigation link (top bar on a wide screen, sidebar on a phone)."""
+    links = page.locator(NAV_LINK)
     # The label is the link's last line of text, after the icon (an emoji, or a Material Symbols ligature
     # such as "home" whose text is in the DOM).
     return [(re.sub(r"^\W+", "", text.strip().splitlines()[-1]).strip(), re.sub(r"^https?://[^/]+", "", href))
@@ -91,7 +96,7 @@ def nav_links(page) -> list[tuple[str, str]]:
 
 
 def go_by_nav(page, label: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]', has_text=label).click()
+    page.locator(NAV_LINK, has_text=label).first.click()
     page.wait_for_url(re.compile(re.escape(NAV[label]) + r"/?$"), timeout=30_000)
     expect(page.locator("h1", has_text=TITLES[label])).to_be_visible(timeout=30_000)
     wait_idle(page)
@@ -140,6 +145,17 @@ def poll(page, condition, message: str, timeout_ms: int = 20_000) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_ms} ms: {message}")
         page.wait_for_timeout(200)
+
+
+def report_with_token(db_url: str, token: str) -> dict | None:
+    """The stored report whose description holds ``token`` (read straight from the store)."""
+    from geo.store.database import Store
+
+    store = Store(db_url)
+    frame = store.read_reports(columns=("id",))
+    details = store.read_reports_by_id(tuple(frame["id"]), columns=("id", "description"))
+    found = details[details["description"].fillna("").str.contains(token, regex=False)]
+    return store.get_report(found["id"].iloc[0]) if len(found) == 1 else None
 
 
 def carte_count(page) -> int:
@@ -194,10 +210,8 @@ def test_first_request_of_a_fresh_server_opens_carte_with_filters_and_sections(
         expect(page.locator("h1", has_text=TITLES["Carte"])).to_be_visible(timeout=30_000)
         sidebar = page.locator('[data-testid="stSidebar"]')
         expect(sidebar.get_by_role("heading", name="Filtres")).to_be_visible(timeout=30_000)
-        expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(
-            [re.compile(r"^Explorer"), re.compile(r"^Données")])  # then the icon's ligature "expand_more"
         wait_idle(page)
-        assert nav_links(page) == list(NAV.items())
+        assert nav_links(page) == list(NAV.items()), "the pages in the top bar, by their titles"
         expect(sidebar.get_by_text("Période", exact=True)).to_be_visible()
         map_frame(page)
         screenshot(page, artifacts_dir, "00_premier_acces_carte")
@@ -244,6 +258,22 @@ def test_every_page_renders_through_the_sidebar_navigation(app_page, e2e_server,
     expect(page.get_by_text("Choisissez un fichier à importer.")).to_be_visible()
     assert_healthy(page, browser_watch, "Import")
     screenshot(page, artifacts_dir, "04_import")
+
+    go_by_nav(page, "Signalements")
+    expect(page.get_by_text("Fiche d'un signalement")).to_be_visible()
+    map_frame(page)  # the open report's place
+    assert_healthy(page, browser_watch, "Signalements")
+    screenshot(page, artifacts_dir, "05_signalements")
+
+    go_by_nav(page, "Partenaires")
+    expect(page.get_by_text("Registre des partenaires")).to_be_visible()
+    assert_healthy(page, browser_watch, "Partenaires")
+    screenshot(page, artifacts_dir, "06_partenaires")
+
+    go_by_nav(page, "Bilan")
+    expect(page.get_by_role("button", name="Télécharger (PDF imprimable)")).to_be_visible(timeout=30_000)
+    assert_healthy(page, browser_watch, "Bilan")
+    screenshot(page, artifacts_dir, "07_bilan")
 
     go_by_nav(page, "Accueil")  # back again: cached maps and data are reused on the second visit
     go_by_nav(page, "Carte")
@@ -339,14 +369,10 @@ def test_saisie_report_is_stored_and_appears_on_the_maps(app_page, e2e_server, b
 
     success = page.locator('[data-testid="stAlertContentSuccess"]')
     expect(success).to_contain_text("enregistré", timeout=30_000)
-    # Either message: "Signalement enregistré (ID). Il apparaît…", then, after the page's own rerun,
-    # "Dernier signalement enregistré : ID."
-    found = re.search(r"enregistré\s*[(:]\s*([^\s)]+?)\)?\.?(?:\s|$)", success.first.inner_text())
-    assert found, success.first.inner_text()
-    from geo.store.database import Store
-
-    stored = Store(e2e_server.db_url).get_report(found.group(1))
-    assert stored is not None, f"report {found.group(1)} is not in the store"
+    expect(success).to_contain_text("Éclairage public en panne, Centre-ville, aujourd'hui à")
+    stored = report_with_token(e2e_server.db_url, token)
+    assert stored is not None, f"the report {token} is not in the store"
+    assert stored["id"] not in success.first.inner_text(), "no internal id in the message"
     assert (stored["lat"], stored["lon"], stored["category"]) == (pytest.approx(lat), pytest.approx(lon),
                                                                   "eclairage")
     assert stored["description"].endswith(f"{token})")
@@ -462,6 +488,58 @@ def test_import_of_an_excel_fr_csv_shows_the_summary(app_page, e2e_server, brows
     expect(page.get_by_text("« Catégorie inventée » (1)")).to_be_visible()
     assert_healthy(page, browser_watch, "Import, after importing")
     screenshot(page, artifacts_dir, "08_import_resultat")
+
+
+def test_saisie_with_a_photo_shows_it_stripped_in_signalements(app_page, e2e_server, browser_watch, artifacts_dir,
+                                                               tmp_path):
+    import io
+
+    from PIL import ExifTags, Image
+
+    from geo.store.database import Store
+    from geo.workflow.photos import list_photos, read_photo
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "Jeanne Dupont"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (47.0, 19.0, 20.0)
+    photo = tmp_path / "IMG_2001.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), (200, 120, 40)).save(buffer, format="JPEG", exif=exif)
+    photo.write_bytes(buffer.getvalue())
+
+    page = app_page
+    open_page(page, e2e_server, "/saisie", TITLES["Saisie"])
+    map_frame(page)
+    page.locator('[data-testid="stFileUploader"]', has_text="Photos du téléphone").locator(
+        'input[type="file"]').set_input_files(str(photo))
+    expect(page.get_by_text("IMG_2001.jpg")).to_be_visible(timeout=30_000)
+    form = page.locator('[data-testid="stForm"]')
+    form.get_by_label("Latitude").fill(f"{ENTRY_POINT[0] + 0.0003:.6f}")
+    form.get_by_label("Longitude").fill(f"{ENTRY_POINT[1]:.6f}")
+    choose(page, form, "Catégorie", "Veille technique — Tags, graffitis, affichage sauvage")
+    form.get_by_role("button", name="Enregistrer").click()
+    success = page.locator('[data-testid="stAlertContentSuccess"]')
+    expect(success).to_contain_text("enregistré", timeout=30_000)
+    found = re.search(r"enregistré\s*[(:]\s*([^\s)]+?)\)?\.?(?:\s|$)", success.first.inner_text())
+    assert found, success.first.inner_text()
+    report_id = found.group(1)
+    store = Store(e2e_server.db_url)
+    [info] = list_photos(store, report_id)
+    assert info.filename == "IMG_2001.jpg"
+    shown = read_photo(store, info.id)
+    assert b"Jeanne" not in shown and not Image.open(io.BytesIO(shown)).getexif()
+    wait_idle(page)
+    assert_healthy(page, browser_watch, "Saisie with a photo")
+
+    go_by_nav(page, "Signalements")
+    page.get_by_label("Texte ou identifiant").fill(report_id)
+    page.get_by_label("Texte ou identifiant").press("Enter")
+    expect(page.get_by_text("Photos (1)")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
+    wait_idle(page)
+    assert_healthy(page, browser_watch, "Signalements, report with a photo")
+    screenshot(page, artifacts_dir, "08_signalements_photo")
 
 
 def test_tournees_plans_rounds_and_draws_them_offline(app_page, e2e_server, browser_watch, artifacts_dir):
