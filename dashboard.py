@@ -21,6 +21,7 @@ pages = [
     st.Page("pages/tendances.py", title="Tendances", icon=":material/trending_up:"),
     st.Page("pages/alertes.py", title="Alertes", icon=":material/notifications:"),
     st.Page("pages/signalements.py", title="Signalements", icon=":material/assignment:"),
+    st.Page("pages/tournees.py", title="Tournées", icon=":material/directions_walk:"),
     st.Page("pages/saisie.py", title="Saisie", icon=":material/edit_location_alt:"),
     st.Page("pages/import_donnees.py", title="Import", icon=":material/upload_file:"),
     st.Page("pages/partenaires.py", title="Partenaires", icon=":material/handshake:"),

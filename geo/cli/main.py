@@ -27,6 +27,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "workflow": ("partners", "status", "reports", "report"),
     "alerts": ("alerts", "digest"),
     "maintenance": ("backup", "restore"),
+    "patrol": ("patrol",),
 }
 
 

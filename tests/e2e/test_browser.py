@@ -18,11 +18,12 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Alertes": "/alertes", "Signalements": "/signalements",
-       "Saisie": "/saisie", "Import": "/import_donnees", "Partenaires": "/partenaires", "Bilan": "/bilan"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Alertes": "/alertes",
+       "Signalements": "/signalements", "Tournées": "/tournees", "Saisie": "/saisie", "Import": "/import_donnees",
+       "Partenaires": "/partenaires", "Bilan": "/bilan"}
 TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
           "Tendances": "Tendances", "Import": "Importer des signalements", "Signalements": "Signalements",
-          "Partenaires": "Partenaires et routage", "Bilan": "Bilan d'activité"}
+          "Tournées": "Tournées", "Partenaires": "Partenaires et routage", "Bilan": "Bilan d'activité"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
 ENTRY_POINT = (47.322113, 5.041527)
 MAP_TIMEOUT = 30_000
@@ -240,6 +241,12 @@ def test_every_page_renders_through_the_sidebar_navigation(app_page, e2e_server,
     expect(page.get_by_text("Cliquez sur un quartier de la carte")).to_be_visible()
     assert_healthy(page, browser_watch, "Carte")
     screenshot(page, artifacts_dir, "02_carte")
+
+    go_by_nav(page, "Tournées")
+    expect(page.get_by_text("Choisissez au moins une source de cibles")).to_be_visible()
+    expect(page.get_by_role("button", name="Calculer les tournées")).to_be_visible()
+    assert_healthy(page, browser_watch, "Tournées")
+    screenshot(page, artifacts_dir, "02b_tournees")
 
     go_by_nav(page, "Saisie")
     map_frame(page)
@@ -535,3 +542,22 @@ def test_saisie_with_a_photo_shows_it_stripped_in_signalements(app_page, e2e_ser
     wait_idle(page)
     assert_healthy(page, browser_watch, "Signalements, report with a photo")
     screenshot(page, artifacts_dir, "08_signalements_photo")
+
+
+def test_tournees_plans_rounds_and_draws_them_offline(app_page, e2e_server, browser_watch, artifacts_dir):
+    page = app_page
+    open_page(page, e2e_server, "/tournees", TITLES["Tournées"])
+    page.get_by_text("Signalements ouverts qui attendent le plus longtemps").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Charger les cibles").click()
+    expect(page.get_by_text(re.compile(r"^\d+ cibles\."))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Calculer les tournées").click()
+    expect(page.locator('[data-testid="stMetric"]', has_text="Priorité couverte")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    frame = map_frame(page)
+    expect(frame.locator(".veille-stop").first).to_be_visible()
+    assert frame.locator(".veille-stop").count() >= 2
+    expect(page.get_by_role("button", name=re.compile(r"Équipe 1 : feuille de tournée"))).to_be_visible()
+    assert_healthy(page, browser_watch, "Tournées, plan")
+    screenshot(page, artifacts_dir, "08_tournees_plan")

@@ -8,7 +8,6 @@ cores; ``bench/scale.py`` runs the full sizes.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import signal
 import sqlite3
@@ -113,27 +112,32 @@ def wait_for_load(process: subprocess.Popen, url: str, timeout: float = 300) -> 
     raise AssertionError("the import's load was never seen")
 
 
-def _writer(url: str, number: int, queue) -> None:
-    from geo.ingest.entry import FieldEntry, record_report
-    from geo.settings import DATA_DIR
-    from geo.taxonomy import load_taxonomy
+WRITER = """
+import json, sys
+import pandas as pd
+from geo.ingest.entry import FieldEntry, record_report
+from geo.settings import DATA_DIR
+from geo.store.database import Store
+from geo.taxonomy import load_taxonomy
 
-    store, taxonomy = Store(url), load_taxonomy(DATA_DIR / "taxonomy.json")
-    now = pd.Timestamp.now(tz="Europe/Paris")
-    stored, errors = [], []
-    for i in range(REPORTS_PER_WRITER):
-        entry = FieldEntry(lat=47.30 + number * 0.004, lon=5.02 + i * 0.0005, category="tags",
-                           observed_at=now - pd.Timedelta(minutes=i + number * 100), team=f"Équipe {number}")
-        try:
-            result = record_report(store, entry, taxonomy=taxonomy, now=now)
-        except Exception as exc:
-            errors.append(repr(exc))
-            continue
-        if result.errors:
-            errors.append(json.dumps(result.errors, ensure_ascii=False))
-        else:
-            stored.append(result.report_id)
-    queue.put((stored, errors))
+url, number, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+store, taxonomy = Store(url), load_taxonomy(DATA_DIR / "taxonomy.json")
+now = pd.Timestamp.now(tz="Europe/Paris")
+stored, errors = [], []
+for i in range(count):
+    entry = FieldEntry(lat=47.30 + number * 0.004, lon=5.02 + i * 0.0005, category="tags",
+                       observed_at=now - pd.Timedelta(minutes=i + number * 100), team=f"Équipe {number}")
+    try:
+        result = record_report(store, entry, taxonomy=taxonomy, now=now)
+    except Exception as exc:  # every error a mediator would see
+        errors.append(repr(exc))
+        continue
+    if result.errors:
+        errors.append(json.dumps(result.errors, ensure_ascii=False))
+    else:
+        stored.append(result.report_id)
+print(json.dumps({"stored": stored, "errors": errors}))
+"""
 
 
 @pytest.fixture
@@ -147,14 +151,16 @@ def test_field_writers_during_a_large_import_all_succeed_once(territory_url, tmp
     importer = subprocess.Popen(geo_command(territory_url, "import", str(csv)), cwd=PROJECT_ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_staging(importer, scratch_root(territory_url))
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    writers = [ctx.Process(target=_writer, args=(territory_url, n, queue)) for n in range(WRITERS)]
+    # field writers as separate interpreters (multiprocessing under pytest re-runs an AppTest's ``__main__``)
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, territory_url, str(n), str(REPORTS_PER_WRITER)],
+                                cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for n in range(WRITERS)]
+    results = []
     for w in writers:
-        w.start()
-    results = [queue.get(timeout=300) for _ in writers]
-    for w in writers:
-        w.join(60)
+        out, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err
+        answer = json.loads(out.strip().splitlines()[-1])
+        results.append((answer["stored"], answer["errors"]))
     out, err = importer.communicate(timeout=600)
     assert importer.returncode == 0, err
     summary = json.loads(out.strip().splitlines()[-1])

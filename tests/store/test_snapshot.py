@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import subprocess
+import sys
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -10,6 +11,7 @@ import pytest
 
 from geo.errors import StoreError
 from geo.ingest.entry import FieldEntry, record_report
+from geo.settings import PROJECT_ROOT
 from geo.store.database import READ_COLUMNS, Store
 from geo.store.snapshot import SNAPSHOT_EXCLUDED, ensure_snapshot, load_reports, read_snapshot, snapshot_dir
 from tests.conftest import NORTH_POINT, OUTSIDE_POINT, SOUTH_POINT
@@ -75,21 +77,20 @@ def test_time_filter_and_local_day(tmp_store, taxonomy):
     assert recent["local_day"].iloc[0] == (day - pd.Timestamp("1970-01-01")).days
 
 
-def _build(url: str, queue) -> None:
-    queue.put(str(ensure_snapshot(Store(url))))
+BUILD = "import sys; from geo.store.database import Store; from geo.store.snapshot import ensure_snapshot; " \
+        "print(ensure_snapshot(Store(sys.argv[1])))"
 
 
 def test_concurrent_builders_in_other_processes_agree(tmp_store, taxonomy, db_url):
     for i in range(20):
         add(tmp_store, taxonomy, NORTH_POINT if i % 2 else SOUTH_POINT, hours_ago=i + 1)
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_build, args=(db_url, queue)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    paths = {queue.get(timeout=300) for _ in procs}  # spawned processes import pandas: slow on a busy machine
-    for p in procs:
-        p.join(60)
+    # separate interpreters (not multiprocessing: under pytest, a spawned child re-runs whatever script an
+    # AppTest left as ``__main__``)
+    procs = [subprocess.Popen([sys.executable, "-c", BUILD, db_url], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+    paths = {out.strip().splitlines()[-1] for out, _ in outputs}
     assert len(paths) == 1
     assert len(read_snapshot(next(iter(paths)))) == 20
     assert not [p for p in snapshot_dir(tmp_store).iterdir() if p.name.startswith(".building-")]
