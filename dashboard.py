@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import auth
 from ui.filters import show_filters
 
 # a local icon: a Material icon as page_icon makes the browser fetch it from a font CDN
@@ -19,7 +20,14 @@ pages = {
         st.Page("pages/saisie.py", title="Saisie", icon=":material/edit_location_alt:"),
         st.Page("pages/import_donnees.py", title="Import", icon=":material/upload_file:"),
     ],
+    "Partage": [
+        st.Page("pages/partenaire.py", title="Vue partenaire", icon=":material/handshake:"),
+        st.Page("pages/partage.py", title="Partage", icon=":material/share:"),
+        st.Page("pages/comptes.py", title="Comptes", icon=":material/manage_accounts:"),
+    ],
 }
-show_filters()
-navigation = st.navigation(pages)
+user = auth.require_user()  # the login form stops the script until someone is signed in
+if user.role != "partenaire":  # partners see their own scope only, without the shared filters
+    show_filters()
+navigation = st.navigation(auth.allowed_pages(pages, user))
 navigation.run()

@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from ui import loaders
+from ui import auth, loaders
 from ui.filters import current_filter
 from ui.widgets import empty_store_message
+
+auth.guard("accueil")
 
 st.title("Veille territoriale")
 all_reports = loaders.reports()

@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from ui import loaders
+from ui import auth, loaders
 from ui.filters import current_filter
 from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message, weekly_sparkline
+
+auth.guard("carte")
 
 st.title("Carte des signalements")
 if loaders.reports().empty:

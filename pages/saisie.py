@@ -7,7 +7,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.ingest.entry import FieldEntry
-from ui import entry_form, loaders
+from ui import auth, entry_form, loaders
+
+auth.guard("saisie")
 
 st.title("Nouveau signalement")
 tax = loaders.taxonomy()

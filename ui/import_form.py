@@ -11,7 +11,7 @@ import streamlit as st
 from geo.ingest.formats import MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
 from geo.ingest.importer import ImportOptions, ImportSummary, import_file
 from geo.ingest.preview import FilePreview, preview_file
-from ui import loaders
+from ui import auth, loaders
 
 __all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "preview", "run_import"]
 
@@ -83,7 +83,9 @@ def run_import(path: Path, options: ImportOptions) -> ImportSummary:
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Import en cours… {done:,} lignes lues".replace(",", " "))
 
-    summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress)
+    user = auth.current_user()
+    summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress,
+                          imported_by=user.login if user else None)
     bar.progress(1.0, text="Import terminé")
     loaders.refresh()
     return summary
