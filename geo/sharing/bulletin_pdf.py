@@ -70,8 +70,8 @@ def map_png(view: PartnerView, territory: gpd.GeoDataFrame, *, dpi: int = 150) -
 
 
 def _table(frame: pd.DataFrame, *, font: str, bold: str, widths: list[float] | None = None) -> Table:
-    data = [[escape(str(c)) for c in frame.columns]] + [[escape(str(v)) for v in row]
-                                                         for row in frame.itertuples(index=False)]
+    # plain strings: a Table draws them verbatim (no markup is parsed, so nothing to escape)
+    data = [[str(c) for c in frame.columns]] + [[str(v) for v in row] for row in frame.itertuples(index=False)]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), font, 7.5), ("FONT", (0, 0), (-1, 0), bold, 7.5),

@@ -18,7 +18,8 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Saisie": "/saisie", "Import": "/import_donnees"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Saisie": "/saisie", "Import": "/import_donnees", "Partage": "/partage",
+       "Comptes": "/comptes"}
 TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
           "Import": "Importer des signalements"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
@@ -194,7 +195,7 @@ def test_first_request_of_a_fresh_server_opens_carte_with_filters_and_sections(
         sidebar = page.locator('[data-testid="stSidebar"]')
         expect(sidebar.get_by_role("heading", name="Filtres")).to_be_visible(timeout=30_000)
         expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(
-            [re.compile(r"^Explorer"), re.compile(r"^Données")])  # then the icon's ligature "expand_more"
+            [re.compile(r"^Explorer"), re.compile(r"^Données"), re.compile(r"^Partage")])  # then the icon's ligature "expand_more"
         wait_idle(page)
         assert nav_links(page) == list(NAV.items())
         expect(sidebar.get_by_text("Période", exact=True)).to_be_visible()
