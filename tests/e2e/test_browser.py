@@ -194,8 +194,8 @@ def test_first_request_of_a_fresh_server_opens_carte_with_filters_and_sections(
         expect(page.locator("h1", has_text=TITLES["Carte"])).to_be_visible(timeout=30_000)
         sidebar = page.locator('[data-testid="stSidebar"]')
         expect(sidebar.get_by_role("heading", name="Filtres")).to_be_visible(timeout=30_000)
-        expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(
-            [re.compile(r"^Explorer"), re.compile(r"^Données"), re.compile(r"^Partage")])  # then the icon's ligature "expand_more"
+        expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(  # then the icon's "expand_more"
+            [re.compile(r"^Explorer"), re.compile(r"^Données"), re.compile(r"^Partage")])
         wait_idle(page)
         assert nav_links(page) == list(NAV.items())
         expect(sidebar.get_by_text("Période", exact=True)).to_be_visible()
