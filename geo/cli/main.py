@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from geo.cli import analysis, data, demo, sharing
+from geo.cli import analysis, data, demo, sharing, workflow
 from geo.cli.output import say
 from geo.errors import VeilleError
 from geo.settings import load_settings
@@ -18,7 +18,7 @@ from geo.settings import load_settings
 __all__ = ["main", "build_parser", "GROUPS"]
 
 # The modules whose ``register`` adds subcommands, in the order ``--help`` lists them.
-GROUPS = (data, analysis, demo, sharing)
+GROUPS = (data, analysis, demo, workflow, sharing)
 
 
 def build_parser() -> argparse.ArgumentParser:

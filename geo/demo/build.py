@@ -10,13 +10,17 @@ from geo.demo.reports import generate_demo_reports
 from geo.demo.territory import DEMO_TERRITORY_NOTE, build_demo_territory
 from geo.ingest.importer import report_tuples
 from geo.ingest.territory import assign_neighbourhoods, install_territory
+from geo.settings import DATA_DIR
 from geo.store.database import Store
 from geo.taxonomy import Taxonomy
+from geo.workflow.routing import load_registry_files
 
-__all__ = ["build_demo_store", "DEMO_SOURCE"]
+__all__ = ["build_demo_store", "DEMO_SOURCE", "DEMO_PARTNERS", "DEMO_ROUTING"]
 
 DEMO_SOURCE = "demo"
 _INSERT_ROWS = 200_000
+DEMO_PARTNERS = DATA_DIR / "partners.csv"
+DEMO_ROUTING = DATA_DIR / "routing.csv"
 
 
 def build_demo_store(store: Store, *, taxonomy: Taxonomy, reports: int = 20_000, seed: int = 42,
@@ -63,4 +67,6 @@ def build_demo_store(store: Store, *, taxonomy: Taxonomy, reports: int = 20_000,
             counts["outside_territory"] += stored_out
         counts["duplicates"] = counts["read"] - counts["stored"]
         store.finish_batch(conn, batch_id, counts)
-    return {**counts, "batch_id": batch_id, "neighbourhoods": len(territory), "note": DEMO_TERRITORY_NOTE}
+    registry = load_registry_files(store, DEMO_PARTNERS, DEMO_ROUTING, taxonomy=taxonomy)  # routes the reports
+    return {**counts, "batch_id": batch_id, "neighbourhoods": len(territory), "partners": registry["partners"],
+            "note": DEMO_TERRITORY_NOTE}

@@ -10,6 +10,7 @@ import pandas as pd
 from geo.ingest.formats import ColumnMapping
 from geo.ingest.importer import prepare_rows, report_tuples
 from geo.store.database import Store
+from geo.store.workflow_schema import route_batch
 from geo.taxonomy import Taxonomy
 
 __all__ = ["FieldEntry", "EntryResult", "record_report", "FORM_SOURCE"]
@@ -85,6 +86,7 @@ def record_report(store: Store, entry: FieldEntry, *, taxonomy: Taxonomy, now: p
         batch_id = store.begin_batch(conn, source_name=FORM_SOURCE, content_hash=str(valid["id"].iloc[0]),
                                      source_format="form", imported_by=entry.author or None)
         stored = store.insert_reports(conn, report_tuples(valid, batch_id))
+        route_batch(conn, batch_id)
         store.finish_batch(conn, batch_id, {"read": 1, "stored": stored, "duplicates": 1 - stored, "quarantined": 0,
                                             "outside_territory": int(stored and valid["neighbourhood"].isna().iloc[0])})
     result.report_id = str(valid["id"].iloc[0])

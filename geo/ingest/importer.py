@@ -28,6 +28,7 @@ from geo.ingest.territory import parse_crs
 from geo.ingest.validation import PreparedRows, prepare_rows, report_tuples
 from geo.store.database import Store
 from geo.store.staging import scratch_folder
+from geo.store.workflow_schema import route_batch
 from geo.taxonomy import Taxonomy
 
 __all__ = ["ImportOptions", "ImportSummary", "PreparedRows", "import_file", "prepare_rows", "write_rejects",
@@ -194,6 +195,7 @@ def import_file(
                     "position : mises en quarantaine. Deux numérotations ? Importez avec --source NOM."
                 )
             store.insert_source_parts(conn, summary.batch_id, parts)
+            route_batch(conn, summary.batch_id)  # each report to its partner (geo.workflow.routing)
             store.finish_batch(conn, summary.batch_id, summary.counts())
     if summary.read == 0:
         summary.warnings.append("le fichier n'a qu'une ligne d'en-tête : aucune ligne lue")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from geo.errors import InputError
 from geo.store import schema
 from geo.store.database import Store
+from geo.store.workflow_schema import route_reports
 from geo.taxonomy import UNKNOWN_CATEGORY, Taxonomy
 
 __all__ = ["apply_category_map", "unknown_labels"]
@@ -52,4 +53,6 @@ def apply_category_map(store: Store, mapping: Mapping[str, str], *, taxonomy: Ta
                 .values(category=code, registre=taxonomy.registre_of(code), updated_at=int(time.time()))
             )
             changed += int(result.rowcount)
+            if result.rowcount:  # a new category may go to another partner
+                route_reports(conn, where=sa.and_(table.c.category == code, table.c.category_label == label))
     return changed

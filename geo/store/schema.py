@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from geo.store import accounts_schema
 from geo.store.metadata import METADATA
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "MIGRATIONS", "meta", "batches", "neighbourhoods", "reports",
@@ -117,7 +116,11 @@ def _keep_source_files(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
 
+# Capabilities declare their tables beside this module, on the same METADATA (they import the tables above).
+from geo.store import accounts_schema, workflow_schema  # noqa: E402
+
 # Each entry brings a store from version ``index`` to ``index + 1``; append, never edit. Entries after the
 # first must be idempotent: on a new store ``_create_v1`` has already created every declared table.
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files, accounts_schema.migrate]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files, workflow_schema.migrate,
+                                                    accounts_schema.migrate]
 SCHEMA_VERSION = len(MIGRATIONS)
