@@ -29,7 +29,7 @@ from pyproj import Transformer
 
 from geo.maps.explorer import ageing_band
 from geo.sharing.config import SharingSettings
-from geo.sharing.scope import PartnerScope
+from geo.sharing.scope import PartnerScope, scope_keys
 from geo.store import schema
 from geo.store.database import Store
 from geo.taxonomy import Taxonomy
@@ -155,7 +155,9 @@ def partner_view(store: Store, scope: PartnerScope, *, taxonomy: Taxonomy, setti
     now = pd.Timestamp.now(tz=timezone) if now is None else pd.Timestamp(now)
     frame = store.read_reports(columns=SAFE_COLUMNS, start=start, end=end, timezone=timezone)
     keep = frame["category"].isin(scope.categories)
-    if scope.neighbourhoods is not None:
+    if scope.pairs is not None:  # exactly what the routing table sends to the partner
+        keep &= scope_keys(frame["category"], frame["neighbourhood"]).isin(scope.pairs)
+    elif scope.neighbourhoods is not None:
         keep &= frame["neighbourhood"].isin(scope.neighbourhoods)
     frame = frame[keep]
     if territory is None:

@@ -1,6 +1,6 @@
 """Retention: reports older than a configured age lose their personal data.
 
-Anonymising a report removes its free text (``description``), its author, its raw row and any photo column;
+Anonymising a report removes its free text (``description``), its author, its raw row and its photos;
 its category, place, time and status stay for the statistics. An imported file is kept whole to read raw rows
 back (``source_files``): it is deleted, with the raw rows of its quarantined lines, once every report of its
 batch is past the limit (a file with some younger reports is kept and counted as such).
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from geo.sharing.accounts import record_action
 from geo.store import schema
 from geo.store.database import Store
+from geo.store.workflow_schema import photos
 
 __all__ = ["RetentionPlan", "cutoff_for", "plan_retention", "apply_retention", "PERSONAL_COLUMNS"]
 
@@ -39,6 +40,8 @@ class RetentionPlan:
         Imported files kept because their batch also has younger reports.
     quarantine_rows
         Raw rows of quarantined lines to empty (those of the deleted files' batches).
+    photos
+        Photos of reports older than ``cutoff`` to delete.
     applied
         Whether the changes were made.
     """
@@ -49,6 +52,7 @@ class RetentionPlan:
     files: int
     files_kept: int
     quarantine_rows: int
+    photos: int
     applied: bool
 
     def summary(self) -> dict:
@@ -92,8 +96,11 @@ def plan_retention(store: Store, *, months: int, now: pd.Timestamp | None = None
         quarantined = conn.execute(sa.select(sa.func.count()).select_from(schema.quarantine)
                                    .where(schema.quarantine.c.batch_id.in_(drop), schema.quarantine.c.raw != "{}")
                                    ).scalar() if drop else 0
+        old_photos = conn.execute(sa.select(sa.func.count()).select_from(photos).where(
+            photos.c.report_id.in_(sa.select(schema.reports.c.id).where(schema.reports.c.observed_at < stamp)))
+        ).scalar()
     return RetentionPlan(cutoff=cutoff.isoformat(), months=int(months), reports=int(count), files=len(drop),
-                         files_kept=kept, quarantine_rows=int(quarantined), applied=False)
+                         files_kept=kept, quarantine_rows=int(quarantined), photos=int(old_photos), applied=False)
 
 
 def apply_retention(store: Store, *, months: int, by: str, now: pd.Timestamp | None = None) -> RetentionPlan:
@@ -105,6 +112,8 @@ def apply_retention(store: Store, *, months: int, by: str, now: pd.Timestamp | N
         columns = _personal_columns(conn)
         conn.execute(schema.reports.update().where(old_with_data)
                      .values({**{c: None for c in columns}, "updated_at": int(pd.Timestamp.now().timestamp())}))
+        conn.execute(photos.delete().where(photos.c.report_id.in_(
+            sa.select(schema.reports.c.id).where(schema.reports.c.observed_at < stamp))))
         if drop:
             conn.execute(schema.source_files.delete().where(schema.source_files.c.batch_id.in_(drop)))
             conn.execute(schema.quarantine.update().where(schema.quarantine.c.batch_id.in_(drop)).values(raw="{}"))

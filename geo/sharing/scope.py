@@ -1,24 +1,25 @@
-"""A partner's scope: the categories and quartiers whose reports it may see.
+"""A partner's scope, derived from the partners registry and the routing table (:mod:`geo.workflow`).
 
-Until the partners registry and routing table exist (``geo.workflow``), a partner is one of the taxonomy's
-partner types (``ville``, ``bailleur``, ``transport``…): it sees the categories whose default partner type it
-is, on the whole territory.
+A partner sees exactly the reports the routing table sends to it: the (category, quartier) pairs whose route
+(a quartier's own route, else the category's ``*`` default) names it. Reports outside the territory follow the
+default route.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from geo.errors import InputError
 from geo.store.database import Store
 from geo.taxonomy import Taxonomy
+from geo.workflow.partners import get_partner, read_partners
+from geo.workflow.routing import read_routing, route_many
 
-__all__ = ["PartnerScope", "PARTNER_NAMES", "list_partners", "partner_scope"]
+__all__ = ["PartnerScope", "list_partners", "partner_scope", "scope_keys"]
 
-PARTNER_NAMES = {
-    "ville": "Ville", "metropole": "Métropole", "bailleur": "Bailleur social", "transport": "Réseau de transport",
-    "reseaux": "Réseaux d'énergie", "police_municipale": "Police municipale", "ccas": "CCAS",
-}
+_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -30,33 +31,56 @@ class PartnerScope:
     partner_id, name
         The partner.
     categories
-        Category codes it is responsible for (nothing else is ever read for it).
+        Category codes routed to it in at least one place (nothing else is ever read for it).
     neighbourhoods
-        Quartier codes it covers; ``None`` for the whole territory.
+        Quartier codes where at least one category is routed to it; ``None`` for the whole territory.
+    pairs
+        The routed ``(category, quartier)`` pairs (quartier ``None``: outside the territory), as keys of
+        :func:`scope_keys`; ``None`` to keep every report of ``categories`` (a coordinator's bulletin).
     """
 
     partner_id: str
     name: str
     categories: frozenset[str]
     neighbourhoods: frozenset[str] | None = None
+    pairs: frozenset[str] | None = None
 
 
-def list_partners(store: Store, *, taxonomy: Taxonomy) -> dict[str, str]:
-    """Return partner id -> name, for the partners that have at least one category."""
-    types = sorted({c.partner_type for c in taxonomy.categories.values() if c.partner_type})
-    return {t: PARTNER_NAMES.get(t, t) for t in types}
+def scope_keys(categories: pd.Series, neighbourhoods: pd.Series) -> pd.Series:
+    """Return the key of each report's (category, quartier) pair, as :attr:`PartnerScope.pairs` holds them."""
+    places = neighbourhoods.astype(object).where(neighbourhoods.notna(), "")
+    return categories.astype(str) + _SEP + places.astype(str)
 
 
-def partner_scope(store: Store, partner_id: str, *, taxonomy: Taxonomy) -> PartnerScope:
-    """Return a partner's scope.
+def list_partners(store: Store, *, taxonomy: Taxonomy | None = None) -> dict[str, str]:
+    """Return partner id -> name, from the registry (empty until ``python -m geo partners load``)."""
+    return {p.id: p.name for p in read_partners(store)}
+
+
+def partner_scope(store: Store, partner_id: str, *, taxonomy: Taxonomy | None = None) -> PartnerScope:
+    """Return a partner's scope from the current routing table.
 
     Raises
     ------
     InputError
-        When no partner has this id.
+        When the registry has no partner with this id.
     """
-    partners = list_partners(store, taxonomy=taxonomy)
-    if partner_id not in partners:
-        raise InputError(f"partenaire inconnu {partner_id!r} ; attendu l'un de : {', '.join(partners)}")
-    categories = frozenset(c.code for c in taxonomy.categories.values() if c.partner_type == partner_id)
-    return PartnerScope(partner_id=partner_id, name=partners[partner_id], categories=categories)
+    partner = get_partner(store, partner_id)
+    if partner is None:
+        known = ", ".join(list_partners(store)) or "aucun (python -m geo partners load PARTENAIRES.csv)"
+        raise InputError(f"partenaire inconnu {partner_id!r} ; partenaires enregistrés : {known}")
+    routes = read_routing(store)
+    categories = sorted(set(routes.loc[routes["partner"] == partner_id, "category"]))
+    codes: list[str | None] = [*store.load_territory()["code"], None]
+    cross = pd.DataFrame([(c, q) for c in categories for q in codes], columns=["category", "neighbourhood"],
+                         dtype=object)
+    if cross.empty:
+        return PartnerScope(partner_id=partner_id, name=partner.name, categories=frozenset(),
+                            neighbourhoods=frozenset(), pairs=frozenset())
+    routed = route_many(store, cross["category"], cross["neighbourhood"], routes=routes)
+    mine = cross[(routed == partner_id).to_numpy()]
+    return PartnerScope(
+        partner_id=partner_id, name=partner.name, categories=frozenset(mine["category"]),
+        neighbourhoods=frozenset(q for q in mine["neighbourhood"] if q is not None),
+        pairs=frozenset(scope_keys(mine["category"], mine["neighbourhood"])),
+    )

@@ -28,7 +28,7 @@ PLANTED_STRINGS = ("Josiane", "Planteur-Zed", "06 12 34 56 78", "window.__xss", 
                    "auteur.plante.quatre")
 # Exact positions of the planted reports (ville categories), inside Centre-ville.
 PLANTED_POINTS = [(47.3217391, 5.0412347), (47.3229013, 5.0389121), (47.3201177, 5.0437719)]
-PARTNER = "ville"
+PARTNER = "ville-eclairage"
 
 
 def plant_reports(store: Store, *, now: pd.Timestamp) -> list[str]:

@@ -15,10 +15,11 @@ from geo.sharing import accounts
 from geo.store.accounts_schema import sessions
 from geo.store.database import Store
 from tests.pages.conftest import navigation_only  # noqa: F401 - autouse fixture: run as the server does
-from tests.sharing.conftest import PASSWORD, PLANTED_STRINGS
+from tests.sharing.conftest import PARTNER, PASSWORD, PLANTED_STRINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard.py"
+TITLE = "Signalements — Ville de Dijon – Éclairage public"
 REFUSAL = "Accès refusé : votre rôle ne permet pas d'ouvrir cette page."
 
 
@@ -125,7 +126,7 @@ def test_session_lifetime_comes_from_the_setting(planted_copy, monkeypatch):
 def test_a_partner_session_shows_its_scope_without_personal_data(planted_db, monkeypatch):
     at = start(planted_db, monkeypatch)
     log_in(at, "mairie", PASSWORD)
-    assert titles(at) == ["Signalements — Ville"]
+    assert titles(at) == [TITLE]
     shown = everything_shown(at)
     for planted in PLANTED_STRINGS:
         assert planted not in shown, planted
@@ -181,7 +182,7 @@ def test_the_coordinator_preview_is_what_the_partner_sees(planted_db, monkeypatc
     coordinator.switch_page("pages/partage.py").run()
     no_exception(coordinator)
     assert titles(coordinator) == ["Partage avec les partenaires"]
-    coordinator.selectbox(key="partage_partenaire").set_value("ville").run()
+    coordinator.selectbox(key="partage_partenaire").set_value(PARTNER).run()
     no_exception(coordinator)
     for mine, theirs in zip(coordinator.dataframe, partner.dataframe, strict=True):
         assert mine.value.equals(theirs.value)
@@ -199,13 +200,13 @@ def test_the_coordinator_creates_an_account_and_the_action_is_logged(planted_cop
     no_exception(at)
     at.text_input(key="compte_identifiant").input("bailleur1")
     at.selectbox(key="compte_role").set_value("partenaire")
-    at.selectbox(key="compte_partenaire").set_value("bailleur")
+    at.selectbox(key="compte_partenaire").set_value("orvitis")
     at.text_input(key="compte_mot_de_passe").input(PASSWORD)
     at.button[0].click().run()
     no_exception(at)
     assert any("bailleur1" in s.value for s in at.success)
     user = accounts.get_user(Store(planted_copy), "bailleur1")
-    assert (user.role, user.partner_id) == ("partenaire", "bailleur")
+    assert (user.role, user.partner_id) == ("partenaire", "orvitis")
     log = accounts.read_audit(Store(planted_copy))
     assert (log[0]["login"], log[0]["action"]) == ("coord", "user_created")
 

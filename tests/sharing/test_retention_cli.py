@@ -10,6 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from geo.cli.main import main
 from geo.ingest.provenance import raw_row
@@ -18,6 +19,7 @@ from geo.sharing import accounts
 from geo.sharing.config import SharingSettings
 from geo.sharing.retention import apply_retention, plan_retention
 from geo.store.database import Store
+from geo.store.workflow_schema import photos
 from tests.conftest import FIXTURES
 from tests.sharing.conftest import PARTNER, PASSWORD, PLANTED
 
@@ -43,6 +45,11 @@ def test_retention_dry_run_changes_nothing_and_apply_anonymises_old_reports_only
     assert raw_row(store, csv_report)  # the kept file gives the raw row back
     before = _personal(store)
     now = pd.Timestamp.now(tz="UTC")
+    oldest, newest = before.nsmallest(1, "observed_at")["id"].iloc[0], before.nlargest(1, "observed_at")["id"].iloc[0]
+    with store.engine.begin() as conn:  # a photo on the oldest report and one on the newest
+        for report_id in (oldest, newest):
+            conn.execute(photos.insert().values(report_id=report_id, added_at=0, added_by="x", filename="p.jpg",
+                                                width=1, height=1, original=b"o", display=b"d", thumbnail=b"t"))
     months = 6
     cutoff = now - pd.DateOffset(months=months)
     old = before["observed_at"] < cutoff
@@ -51,7 +58,7 @@ def test_retention_dry_run_changes_nothing_and_apply_anonymises_old_reports_only
 
     code, summary, err = run(capsys, "--db", planted_copy, "retention", "--months", months)
     assert code == 0 and summary["applied"] is False and "Simulation" in err
-    assert summary["reports"] == int((old & with_data).sum())
+    assert summary["reports"] == int((old & with_data).sum()) and summary["photos"] == 1
     pd.testing.assert_frame_equal(_personal(store), before)  # a dry run changes nothing
 
     code, applied, _ = run(capsys, "--db", planted_copy, "retention", "--months", months, "--apply")
@@ -63,6 +70,8 @@ def test_retention_dry_run_changes_nothing_and_apply_anonymises_old_reports_only
     pd.testing.assert_frame_equal(after.loc[young.index, ["description", "author"]],
                                   young[["description", "author"]])
     assert PLANTED["author"] in set(after["author"].dropna())  # the planted reports are recent: kept
+    with store.engine.connect() as conn:
+        assert [r for (r,) in conn.execute(sa.select(photos.c.report_id))] == [newest]
     # the CSV's rows are all from March 2026, older than six months: its kept file is gone with its raw rows
     assert (imported[imported["batch_id"] == csv_batch]["observed_at"] < cutoff).all()
     assert applied["files"] >= 1 and raw_row(store, csv_report) is None
@@ -77,13 +86,13 @@ def test_retention_library_keeps_files_with_younger_reports(planted_copy):
     assert plan.reports == 0 and plan.applied
 
 
-def test_users_add_reads_the_password_from_stdin_never_from_an_argument(tmp_path, capsys, monkeypatch):
-    db = f"sqlite:///{tmp_path / 'u.sqlite'}"
+def test_users_add_reads_the_password_from_stdin_never_from_an_argument(planted_copy, capsys, monkeypatch):
+    db = planted_copy
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
-    code, summary, _ = run(capsys, "--db", db, "users", "add", "mairie", "--role", "partenaire", "--partner", PARTNER,
+    code, summary, _ = run(capsys, "--db", db, "users", "add", "mairie2", "--role", "partenaire", "--partner", PARTNER,
                            "--password-stdin")
-    assert code == 0 and summary == {"login": "mairie", "role": "partenaire", "partner": PARTNER}
-    user = accounts.authenticate(Store(db), "mairie", PASSWORD, settings=SharingSettings())
+    assert code == 0 and summary == {"login": "mairie2", "role": "partenaire", "partner": PARTNER}
+    user = accounts.authenticate(Store(db), "mairie2", PASSWORD, settings=SharingSettings())
     assert user.partner_id == PARTNER
     with pytest.raises(SystemExit):
         main(["--db", db, "users", "add", "x1", "--role", "equipe", "--password", PASSWORD])
