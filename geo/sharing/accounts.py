@@ -125,10 +125,10 @@ def ensure_external_user(store: Store, login: str, *, role: str, partner_id: str
             conn.execute(users.insert().values(login=login, password_hash=None, role=role, partner_id=partner_id,
                                                display_name=display_name, active=True, created_at=_now(None),
                                                created_by="oidc"))
-        elif (row["role"], row["partner_id"]) != (role, partner_id):
-            conn.execute(users.update().where(users.c.login == login).values(role=role, partner_id=partner_id))
         elif not row["active"]:
             raise LoginRefused("Ce compte est désactivé.")
+        elif (row["role"], row["partner_id"]) != (role, partner_id):
+            conn.execute(users.update().where(users.c.login == login).values(role=role, partner_id=partner_id))
     return User(login=login, role=role, partner_id=partner_id, display_name=display_name)
 
 

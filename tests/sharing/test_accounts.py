@@ -122,3 +122,30 @@ def test_settings_are_read_and_checked():
         load_sharing_settings({"VEILLE_AUTH": "peut-être"})
     with pytest.raises(InputError, match="au moins"):
         load_sharing_settings({"VEILLE_SNAP_METRES": "1"})
+
+
+MAPPING = {"role_claim": "groups", "roles": {"g-coord": "coordinateur", "g-equipe": "equipe", "g-part": "partenaire"},
+           "partners": {"org-ville": "ville-proprete"}}
+
+
+def test_oidc_claims_map_to_roles_the_strongest_winning():
+    from geo.sharing.oidc import role_from_claims
+
+    assert role_from_claims({"groups": ["g-equipe", "g-coord"]}, MAPPING) == ("coordinateur", None)
+    assert role_from_claims({"groups": "g-equipe"}, MAPPING) == ("equipe", None)
+    assert role_from_claims({"groups": ["g-part", "org-ville"]}, MAPPING) == ("partenaire", "ville-proprete")
+    assert role_from_claims({"groups": ["g-part"]}, MAPPING) is None  # a partner needs its organisation
+    assert role_from_claims({"groups": ["autre"]}, MAPPING) is None
+    assert role_from_claims({}, MAPPING) is None
+
+
+def test_oidc_accounts_follow_the_claims(store):
+    user = accounts.ensure_external_user(store, "Anne@Exemple.fr", role="equipe")
+    assert user.login == "anne@exemple.fr" and accounts.get_user(store, "anne@exemple.fr").role == "equipe"
+    accounts.ensure_external_user(store, "anne@exemple.fr", role="coordinateur")
+    assert accounts.get_user(store, "anne@exemple.fr").role == "coordinateur"
+    with pytest.raises(LoginRefused):  # no password: never through the form
+        accounts.authenticate(store, "anne@exemple.fr", "", settings=SETTINGS, now=T0)
+    accounts.set_active(store, "anne@exemple.fr", False, by="coord")
+    with pytest.raises(LoginRefused, match="désactivé"):
+        accounts.ensure_external_user(store, "anne@exemple.fr", role="equipe")
