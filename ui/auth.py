@@ -65,8 +65,13 @@ def _oidc_user(mapping: Mapping, settings: SharingSettings) -> User:
         st.stop()
     role, partner = found
     login = str(claims.get("email") or claims.get("sub"))
-    return accounts.ensure_external_user(loaders.store(), login, role=role, partner_id=partner,
-                                         display_name=claims.get("name"))
+    try:
+        return accounts.ensure_external_user(loaders.store(), login, role=role, partner_id=partner,
+                                             display_name=claims.get("name"))
+    except (LoginRefused, InputError) as exc:
+        st.error(f"Connexion refusée : {exc}")
+        st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
 
 
 def _first_coordinator() -> None:
@@ -164,9 +169,23 @@ def may(action: str) -> bool:
     return user is not None and may_do(user.role, action)
 
 
+def _checked_user() -> User | None:
+    """Return this run's user, checked again against the store (expired or disabled: ``None``)."""
+    settings = sharing_settings()
+    if not settings.auth_enabled:
+        return LOCAL_USER
+    user = current_user()
+    if user is None or _oidc_mapping() is not None:
+        return user
+    return accounts.session_user(loaders.store(), st.session_state.get(_TOKEN))
+
+
 def guard(page: str) -> User:
-    """Return the current user if their role may open ``page`` (a page file's stem); else refuse and stop."""
-    user = current_user() or require_user()
+    """Return the current user if their role may open ``page`` (a page file's stem); else refuse and stop.
+
+    The session is checked again here, so a page run on its own (not through the dashboard) is guarded too.
+    """
+    user = _checked_user() or require_user()
     if not may_open(user.role, page):
         st.error("Accès refusé : votre rôle ne permet pas d'ouvrir cette page.")
         st.stop()
