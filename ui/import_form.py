@@ -87,5 +87,6 @@ def run_import(path: Path, options: ImportOptions) -> ImportSummary:
     summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress,
                           imported_by=user.login if user else None)
     bar.progress(1.0, text="Import terminé")
+    auth.record("import", f"lot {summary.batch_id} : {path.name}, {summary.stored} signalements enregistrés")
     loaders.refresh()
     return summary
