@@ -11,11 +11,8 @@ from geo.cli.output import emit, say
 from geo.errors import InputError
 from geo.settings import Settings
 from geo.sharing import accounts
-from geo.sharing.config import load_sharing_settings
-from geo.sharing.exports import FORMATS, ExportRequest, export
-from geo.sharing.retention import apply_retention, plan_retention
+from geo.sharing.config import EXPORT_FORMATS, load_sharing_settings
 from geo.sharing.roles import COORDINATEUR, PARTENAIRE, ROLES
-from geo.sharing.scope import partner_scope
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 
@@ -35,6 +32,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.sharing.scope import partner_scope  # noqa: PLC0415 - keep `python -m geo` quick to start
+
     store = Store(settings.db_url)
     if args.partner:
         partner_scope(store, args.partner, taxonomy=load_taxonomy(settings.taxonomy_path))
@@ -55,6 +54,8 @@ def _cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.sharing.retention import apply_retention, plan_retention  # noqa: PLC0415 - idem
+
     store = Store(settings.db_url)
     months = args.months or load_sharing_settings().retention_months
     if args.apply:
@@ -72,6 +73,8 @@ def _cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from geo.sharing.exports import ExportRequest, export  # noqa: PLC0415 - maps, PDF, matplotlib: slow
+
     role = PARTENAIRE if args.role in ("partner", PARTENAIRE) else args.role
     start, end = local_bounds(args.date_from, args.date_to, timezone=settings.timezone)
     request = ExportRequest(role=role, fmt=args.format, partner_id=args.partner, start=start, end=end)
@@ -106,7 +109,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     exp = sub.add_parser("export", parents=[common], help="exporter pour un partenaire ou pour la coordination")
     exp.add_argument("--role", required=True, choices=("partner", PARTENAIRE, COORDINATEUR))
     exp.add_argument("--partner", help="identifiant du partenaire (rôle partner)")
-    exp.add_argument("--format", required=True, choices=FORMATS)
+    exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument("--from", dest="date_from", metavar="DATE", help="première date incluse (AAAA-MM-JJ)")
     exp.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
     exp.add_argument("--out", required=True, help="fichier à écrire")

@@ -7,6 +7,7 @@ user's browser session; the store keeps only its SHA-256, with an expiry fixed a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -29,8 +30,12 @@ __all__ = ["User", "LoginRefused", "LoginThrottled", "MIN_PASSWORD_CHARS", "crea
 MIN_PASSWORD_CHARS = 10
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 _HASHER = argon2.PasswordHasher()
-# Verified when the login does not exist, so that an unknown login costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash to verify when the login does not exist (an unknown login costs as long as a wrong one)."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ def authenticate(store: Store, login: str, password: str, *, settings: SharingSe
         row = conn.execute(sa.select(users).where(users.c.login == login)).mappings().first()
         ok = False
         try:
-            ok = _HASHER.verify(row["password_hash"] if row is not None and row["password_hash"] else _DUMMY_HASH,
+            ok = _HASHER.verify(row["password_hash"] if row is not None and row["password_hash"] else _dummy_hash(),
                                 password)
         except argon2.exceptions.VerificationError:
             ok = False

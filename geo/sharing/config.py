@@ -9,7 +9,10 @@ from typing import Literal
 
 from geo.errors import InputError
 
-__all__ = ["SharingSettings", "load_sharing_settings"]
+__all__ = ["EXPORT_FORMATS", "SharingSettings", "load_sharing_settings"]
+
+EXPORT_FORMATS = ("html", "gpkg", "geojson", "csv", "pdf")
+"""Formats of ``python -m geo export`` and of the *Partage* page."""
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:

@@ -13,7 +13,7 @@ from geo.maps.explorer import build_map
 from geo.settings import Settings
 from geo.sharing.accounts import record_action
 from geo.sharing.bulletin_pdf import bulletin_pdf
-from geo.sharing.config import SharingSettings
+from geo.sharing.config import EXPORT_FORMATS, SharingSettings
 from geo.sharing.export_files import FULL_COLUMNS, write_full_file, write_partner_file
 from geo.sharing.export_html import standalone_html
 from geo.sharing.partner_map import build_partner_map
@@ -25,7 +25,7 @@ from geo.taxonomy import Taxonomy
 
 __all__ = ["FORMATS", "ExportRequest", "period_text", "partner_html", "full_html", "export"]
 
-FORMATS = ("html", "gpkg", "geojson", "csv", "pdf")
+FORMATS = EXPORT_FORMATS
 
 
 @dataclass(frozen=True)
