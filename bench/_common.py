@@ -81,7 +81,7 @@ def maxrss_bytes(usage_kb: int) -> int:
 
 def git_state() -> str:
     """Return ``<short sha> (+N modified)`` of the working tree, to date the figures."""
-    import subprocess  # noqa: PLC0415
+    import subprocess
 
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
@@ -112,7 +112,7 @@ def make_profiler():
     functions by self time and the call tree above 3 % of the total (pyinstrument only).
     """
     try:
-        import pyinstrument  # noqa: PLC0415
+        import pyinstrument
     except ImportError:
         pyinstrument = None
     if pyinstrument is not None:
@@ -127,9 +127,9 @@ def make_profiler():
             return {"self": _pyinstrument_self_times(session, top), "tree": _pyinstrument_tree(session)}
 
         return "pyinstrument", profiler.start, stop
-    import cProfile  # noqa: PLC0415
-    import io  # noqa: PLC0415
-    import pstats  # noqa: PLC0415
+    import cProfile
+    import io
+    import pstats
 
     prof = cProfile.Profile()
 

@@ -62,7 +62,7 @@ FILTER_B = ["veille_sociale"]
 # --------------------------------------------------------------------------------------------------
 def _navigation_only() -> None:
     """As tests/pages/conftest.py: keep ``st.navigation`` in charge across AppTest runs."""
-    from streamlit.runtime.pages_manager import PagesManager  # noqa: PLC0415
+    from streamlit.runtime.pages_manager import PagesManager
 
     original = PagesManager.__init__
 
@@ -143,7 +143,7 @@ def apptest_worker(db_url: str, profile: bool) -> None:
     os.environ["VEILLE_DB_URL"] = db_url
     result: dict = {}
     t0 = time.perf_counter()
-    from streamlit.testing.v1 import AppTest  # noqa: PLC0415
+    from streamlit.testing.v1 import AppTest
 
     result["import_streamlit_testing_s"] = time.perf_counter() - t0
     _navigation_only()
@@ -213,7 +213,7 @@ class _ThreadProfiler:
     """Profile the next script run: AppTest executes the page in its own thread."""
 
     def __init__(self) -> None:
-        from streamlit.testing.v1 import local_script_runner  # noqa: PLC0415
+        from streamlit.testing.v1 import local_script_runner
 
         self.stem: str | None = None
         self.hotspots: dict = {}
@@ -245,11 +245,11 @@ class _ThreadProfiler:
 
 def _standalone_maps(db_url: str) -> dict:
     """Build the map outside Streamlit: build_map and folium render times, HTML bytes."""
-    from geo.maps.assets import use_local_assets  # noqa: PLC0415
-    from geo.maps.explorer import build_map  # noqa: PLC0415
-    from geo.settings import load_settings  # noqa: PLC0415
-    from geo.store.database import READ_COLUMNS, Store  # noqa: PLC0415
-    from geo.taxonomy import load_taxonomy  # noqa: PLC0415
+    from geo.maps.assets import use_local_assets
+    from geo.maps.explorer import build_map
+    from geo.settings import load_settings
+    from geo.store.database import READ_COLUMNS, Store
+    from geo.taxonomy import load_taxonomy
 
     out: dict = {}
     store = Store(db_url)
@@ -270,7 +270,7 @@ def _standalone_maps(db_url: str) -> dict:
         with Timer() as build:
             fmap = build_map(territory, with_text, layers=layers, labels=labels)
         try:
-            from ui.offline import register_assets  # noqa: PLC0415
+            from ui.offline import register_assets
 
             use_local_assets(fmap, roots=register_assets())
         except Exception:
@@ -400,7 +400,7 @@ def _load_map(browser, url: str, timeout_ms: int) -> dict:
 
 
 def browser_bench(db_url: str, log: Path, timeout_s: float) -> dict:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright
 
     out: dict = {}
     with app_server(db_url, log) as (url, startup_s, peak), sync_playwright() as pw:
@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"store: {db_url}: python -m geo demo --reports {args.reports:,} took {seconds:.1f} s")
         path = Path(db_url.removeprefix("sqlite:///"))
         if path.exists():
-            from geo.store.database import Store  # noqa: PLC0415
+            from geo.store.database import Store
 
             print(f"  {Store(db_url).count_reports():,} reports, file {mb(path.stat().st_size)}")
 

@@ -89,12 +89,12 @@ def _category_labels() -> tuple[list[str], list[float]]:
 
 def generate_csv(path: Path, rows: int, *, seed: int = 2026, encoding: str = "cp1252") -> dict:
     """Write ``rows`` report rows (plus a header) to ``path``; return what was planted."""
-    import numpy as np  # noqa: PLC0415
-    import pandas as pd  # noqa: PLC0415
-    import pyarrow as pa  # noqa: PLC0415
-    import pyarrow.compute as pc  # noqa: PLC0415
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from geo.demo.territory import build_demo_territory  # noqa: PLC0415
+    from geo.demo.territory import build_demo_territory
 
     rng = np.random.default_rng(seed)
     territory = build_demo_territory()
@@ -198,9 +198,9 @@ def generate_csv(path: Path, rows: int, *, seed: int = 2026, encoding: str = "cp
 # --------------------------------------------------------------------------------------------------
 def fresh_store(path: Path) -> str:
     """Create an SQLite store at ``path`` with the demo territory installed; return its URL."""
-    from geo.demo.territory import DEMO_TERRITORY_NOTE, build_demo_territory  # noqa: PLC0415
-    from geo.ingest.territory import install_territory  # noqa: PLC0415
-    from geo.store.database import Store  # noqa: PLC0415
+    from geo.demo.territory import DEMO_TERRITORY_NOTE, build_demo_territory
+    from geo.ingest.territory import install_territory
+    from geo.store.database import Store
 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -244,7 +244,7 @@ _STEP_TARGETS = [
 
 def _thread_tag() -> str:
     """``main`` or ``worker``: import_file compresses the file in a thread while it reads and loads."""
-    import threading  # noqa: PLC0415
+    import threading
 
     return "main" if threading.current_thread() is threading.main_thread() else "worker"
 
@@ -277,10 +277,10 @@ def _timed_chunks(source_chunks, times):
 def worker(mode: str, csv_path: str, db_url: str, chunk_rows: int | None) -> None:
     """Import ``csv_path`` into ``db_url`` in this process; print one JSON line of results."""
     t0 = time.perf_counter()
-    from geo.ingest import importer as ingest  # noqa: PLC0415
-    from geo.settings import load_settings  # noqa: PLC0415
-    from geo.store.database import Store  # noqa: PLC0415
-    from geo.taxonomy import load_taxonomy  # noqa: PLC0415
+    from geo.ingest import importer as ingest
+    from geo.settings import load_settings
+    from geo.store.database import Store
+    from geo.taxonomy import load_taxonomy
 
     import_seconds = time.perf_counter() - t0
     settings = load_settings(db_url=db_url)
@@ -344,7 +344,7 @@ class _InlineExecutor:
         return None
 
     def submit(self, fn, /, *args, **kwargs):
-        from concurrent.futures import Future  # noqa: PLC0415
+        from concurrent.futures import Future
 
         future: Future = Future()
         try:

@@ -6,13 +6,15 @@ from geo.errors import InputError
 from geo.export.safe_csv import csv_bytes
 from geo.ingest.importer import ImportOptions, rejects_table
 from geo.ingest.recategorize import apply_category_map
-from ui import auth, import_form, loaders
+from ui import auth, import_batches, import_form, loaders
 
 auth.guard("import_donnees")
 
 st.title("Importer des signalements")
 st.caption("CSV (Excel français, KoboToolbox, ODK Central, FixMyStreet), XLSX, GeoJSON, GeoPackage ou Open311 "
            "(JSON). Le format est reconnu automatiquement ; complétez les colonnes qu'il n'a pas pu deviner.")
+with st.expander("Imports déjà faits (lots) — annuler un import", expanded=False):
+    import_batches.batch_history()
 upload = st.file_uploader("Fichier", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg"], key="import_fichier")
 if upload is None:
     st.info("Choisissez un fichier à importer.")
@@ -40,6 +42,7 @@ options = ImportOptions(columns=chosen, time_format=base.time_format, encoding=b
 check = import_form.preview(path, options) if chosen else first
 if check.problem:
     st.warning(check.problem)
+import_form.show_mapping(check)
 
 st.subheader("Aperçu des premières lignes")
 bad = int((check.rows["problèmes"] != "").sum()) if "problèmes" in check.rows else 0
@@ -54,6 +57,7 @@ if st.button("Importer", type="primary", disabled=check.mapping is None, key="im
         st.error(f"Import refusé, rien n'a été enregistré : {exc}")
         st.stop()
     st.session_state["import_resultat"] = summary
+    st.rerun()  # the list of batches, drawn above, shows the new one
 
 summary = st.session_state.get("import_resultat")
 if summary is None:

@@ -1,7 +1,17 @@
-"""Shared fixtures: a store on a temporary SQLite file with a two-polygon territory, and the taxonomy."""
+"""Shared fixtures: a store with a two-polygon territory, on SQLite and on PostgreSQL/PostGIS, and the taxonomy.
+
+Tests of the store, ingest, analysis and pages that take ``db_url`` (or a store built on it) run once per
+backend of ``VEILLE_TEST_BACKENDS`` (default ``sqlite,postgresql``): the PostgreSQL one on a throwaway
+PostGIS server started once for the session on 127.0.0.1 (:mod:`tests.postgres_server`), a new database per
+test made from a template. Without PostgreSQL on the machine those runs skip with the reason, except in CI
+(``VEILLE_REQUIRE_POSTGRES=1``, set by tests/run.sh) where they fail.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,9 +46,45 @@ def taxonomy() -> Taxonomy:
     return load_taxonomy(DATA_DIR / "taxonomy.json")
 
 
+BACKENDS = [b.strip() for b in os.environ.get("VEILLE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+# Test folders whose store tests run on every backend (the others run on SQLite only).
+BOTH_BACKENDS_DIRS = ("store", "ingest", "analysis", "pages", "cli")
+_DATABASES = itertools.count()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and "backend" not in getattr(metafunc, "_params_set", ()):
+        folder = Path(str(metafunc.definition.path)).parent.name
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        backends = BACKENDS if folder in BOTH_BACKENDS_DIRS and not sqlite_only else ["sqlite"]
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'veille.sqlite'}"
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    from tests.postgres_server import missing_postgres, running_postgres
+
+    reason = missing_postgres()
+    if reason:
+        if os.environ.get("VEILLE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here: {reason}")
+        pytest.skip(reason)
+    with running_postgres() as server:
+        server.create_database("veille_template")
+        yield server
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'veille.sqlite'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"t{os.getpid()}_{next(_DATABASES)}", template="veille_template")
 
 
 @pytest.fixture

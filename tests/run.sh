@@ -8,13 +8,17 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 npm ci --prefix ui/assets --no-audit --no-fund --loglevel=error
 
-# Debian's Chromium for the browser tests (never a browser download by Playwright).
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-    || echo "tests/run.sh: could not install Debian's chromium; browser tests will skip (outside CI)" >&2
+# Debian's packages: Chromium for the browser tests (never a browser download by Playwright), and PostgreSQL
+# with PostGIS, of which the tests start a throwaway server on 127.0.0.1 (tests/postgres_server.py).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing+=(postgresql postgresql-postgis)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+    || echo "tests/run.sh: could not install ${missing[*]}; those tests will skip (outside CI)" >&2
 fi
 if [ "${CI:-}" = "true" ]; then
-  export VEILLE_REQUIRE_BROWSER=1
+  export VEILLE_REQUIRE_BROWSER=1 VEILLE_REQUIRE_POSTGRES=1
 fi
 
 .venv/bin/ruff check .

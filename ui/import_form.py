@@ -8,16 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.ingest.formats import MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
+from geo.ingest.formats import FIELD_LABELS, MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
 from geo.ingest.importer import ImportOptions, ImportSummary, import_file
 from geo.ingest.preview import FilePreview, preview_file
 from ui import auth, loaders
 
-__all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "preview", "run_import"]
-
-FIELD_LABELS = {"lat": "Latitude", "lon": "Longitude", "time": "Date d'observation", "clock": "Heure (séparée)",
-                "category": "Catégorie", "id": "Identifiant source", "description": "Description",
-                "severity": "Gravité", "status": "Statut", "team": "Équipe", "author": "Auteur"}
+__all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "preview", "run_import", "show_mapping"]
 _UPLOADS = Path(tempfile.gettempdir()) / "veille-imports"
 
 
@@ -90,3 +86,20 @@ def run_import(path: Path, options: ImportOptions) -> ImportSummary:
     auth.record("import", f"lot {summary.batch_id} : {path.name}, {summary.stored} signalements enregistrés")
     loaders.refresh()
     return summary
+
+
+def show_mapping(found: FilePreview) -> None:
+    """Say, before the import, which column each field will be read from, and what the import will warn about."""
+    lines = found.mapping_lines()
+    if lines:
+        st.markdown("**Colonnes lues**  \n" + "  \n".join(_plain(line) for line in lines))
+    for warning in found.warnings:
+        st.warning(_plain(warning[0].upper() + warning[1:]))
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$"})
+
+
+def _plain(text: str) -> str:
+    """Return ``text`` with Markdown's special characters escaped (column names come from the file)."""
+    return text.translate(_MARKDOWN)

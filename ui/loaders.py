@@ -16,6 +16,7 @@ from geo.analysis import overview
 from geo.analysis.filtering import ReportFilter, apply_filter
 from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
+from geo.store.snapshot import load_reports
 from geo.taxonomy import Taxonomy, load_taxonomy
 
 # The map modules pull in mapclassify (scipy, scikit-learn): about a second to import. Start that now,
@@ -73,7 +74,8 @@ _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 
 @st.cache_resource(max_entries=2, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
-    frame = _store(url).read_reports(columns=_PAGE_COLUMNS, timezone=settings().timezone)
+    # the columnar snapshot of this data version (geo.store.snapshot): categories and quartiers as integer codes
+    frame = load_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
     frame["registre"] = taxonomy().current_registres(frame["category"])
     return frame
 

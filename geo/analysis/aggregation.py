@@ -42,9 +42,59 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
     return local.dt.to_period("M").dt.start_time
 
 
-def _full_range(values: pd.Series, period: str) -> pd.DatetimeIndex:
-    freq = "W-MON" if period == "week" else "MS"
-    return pd.date_range(values.min(), values.max(), freq=freq)
+def _local_days(times: pd.Series) -> np.ndarray:
+    """Return each tz-aware time's local calendar day as days since 1970-01-01 (``int64``)."""
+    local = times.dt.tz_localize(None).to_numpy().astype("datetime64[D]")
+    return local.astype(np.int64)
+
+
+def _factorize_text(values: pd.Series, *, order: list[str] | None = None,
+                    missing: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """Return integer codes of a text (or categorical) Series and its levels.
+
+    Levels are ``order`` (then any value present but not in it) or the sorted values present; missing
+    values take the level ``missing`` when it is given.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+    else:
+        cat = pd.Categorical(values.astype(object))
+    raw_codes = np.asarray(cat.codes, dtype=np.int64)
+    used = np.bincount(raw_codes[raw_codes >= 0], minlength=len(cat.categories)) > 0
+    present = [str(c) for c, u in zip(cat.categories, used, strict=True) if u]
+    has_missing = bool((raw_codes < 0).any())
+    if order is None:
+        levels = sorted(present + ([missing] if has_missing and missing is not None else []))
+    else:
+        levels = list(order) + [v for v in sorted(present) if v not in set(order)]
+        if has_missing and missing is not None and missing not in levels:
+            levels.append(missing)
+    position = {v: i for i, v in enumerate(levels)}
+    remap = np.array([position.get(str(c), -1) for c in cat.categories] + [position.get(missing, -1)],
+                     dtype=np.int64)
+    return remap[raw_codes], levels  # -1 (missing) indexes the last entry: the ``missing`` level
+
+
+def _key_codes(reports: pd.DataFrame, key: str, neighbourhoods: pd.DataFrame) -> tuple[np.ndarray, list]:
+    """Return the integer code of each report for one group key, and the key's levels (full ranges)."""
+    if key in PERIOD_KEYS:
+        days = reports["local_day"].to_numpy(np.int64) if "local_day" in reports else _local_days(
+            reports["observed_at"])
+        if key == "week":
+            steps = (days + 3) // 7  # weeks since Monday 1969-12-29 (1970-01-01 was a Thursday)
+        else:
+            steps = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+        if not len(steps):
+            return steps, pd.DatetimeIndex([])
+        first, last = int(steps.min()), int(steps.max())
+        if key == "week":
+            index = pd.to_datetime(np.arange(first, last + 1) * 7 - 3, unit="D")
+        else:
+            index = pd.DatetimeIndex(np.arange(first, last + 1).astype("datetime64[M]").astype("datetime64[ns]"))
+        return steps - first, index
+    if key == "neighbourhood":
+        return _factorize_text(reports["neighbourhood"], order=list(neighbourhoods["code"]), missing=OUTSIDE)
+    return _factorize_text(reports[key])
 
 
 def aggregate_reports(
@@ -68,27 +118,18 @@ def aggregate_reports(
         The keys (periods as ISO dates), ``neighbourhood_name`` when grouped by neighbourhood,
         ``count``, ``population`` and ``rate_per_1000`` (empty where the population is unknown).
     """
-    frame = pd.DataFrame(index=reports.index)
-    for key in by:
-        if key in PERIOD_KEYS:
-            frame[key] = period_start(reports["observed_at"], key)
-        elif key == "neighbourhood":
-            frame[key] = reports["neighbourhood"].astype(object).where(reports["neighbourhood"].notna(), OUTSIDE)
-        else:
-            frame[key] = reports[key].astype(object)
-    counts = frame.groupby(list(by), sort=False).size().rename("count")
-    levels = []
-    for key in by:
-        present = counts.index.get_level_values(key).unique() if len(counts) else pd.Index([])
-        if key == "neighbourhood":
-            values = list(neighbourhoods["code"]) + ([OUTSIDE] if OUTSIDE in set(present) else [])
-        elif key in PERIOD_KEYS:
-            values = _full_range(pd.Series(present), key) if len(present) else pd.DatetimeIndex([])
-        else:
-            values = sorted(present)
-        levels.append(values)
+    codes, levels = zip(*(_key_codes(reports, key, neighbourhoods) for key in by), strict=True)
+    dims = tuple(len(level) for level in levels)
+    if 0 in dims:
+        counts = np.zeros(0, dtype=np.int64)
+    else:
+        known = np.logical_and.reduce([c >= 0 for c in codes])  # a missing category or registre is not counted
+        kept = [c[known] for c in codes] if not known.all() else list(codes)
+        flat = np.ravel_multi_index(kept, dims) if len(by) > 1 else kept[0]
+        counts = np.bincount(flat, minlength=int(np.prod(dims)))
     full = pd.MultiIndex.from_product(levels, names=list(by))
-    table = counts.reindex(full, fill_value=0).reset_index()
+    table = full.to_frame(index=False)
+    table["count"] = counts
     if "neighbourhood" in by:
         info = neighbourhoods.set_index("code")
         table.insert(by.index("neighbourhood") + 1, "neighbourhood_name",

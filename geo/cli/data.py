@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from pathlib import Path
 
-from geo.cli.output import emit, say
+from geo.cli.output import check_output, emit, say
+from geo.errors import InputError
+from geo.ingest.batches import remove_batch
 from geo.ingest.importer import ImportOptions, import_file, read_category_map, write_rejects
 from geo.ingest.recategorize import apply_category_map, unknown_labels
 from geo.ingest.territory import install_territory, read_boundaries
@@ -21,6 +24,8 @@ _COLUMN_HELP = {
 }
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.rejects and str(args.rejects) != "-":
+        check_output(args.rejects, option="--rejects")  # before anything is read or stored
     store = Store(settings.db_url)
     taxonomy = load_taxonomy(settings.taxonomy_path)
     columns = {name: getattr(args, name) for name in ("lat", "lon", "time", "clock", "category", "id",
@@ -33,11 +38,18 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     summary = import_file(store, args.path, taxonomy=taxonomy, options=options)
     for warning in summary.warnings:
         say(f"attention : {warning}")
+    status = 0
     if args.rejects:
-        lines = write_rejects(store.read_quarantine(batch_id=summary.batch_id), args.rejects)
-        say(f"{summary.quarantined} ligne(s) en quarantaine, {lines} motif(s) écrits dans {args.rejects}")
+        try:
+            lines = write_rejects(store.read_quarantine(batch_id=summary.batch_id), args.rejects)
+        except OSError as exc:  # the summary of what was stored is printed all the same
+            say(f"erreur : lignes en quarantaine non écrites dans {args.rejects} ({exc.strerror or exc}) ; le lot "
+                f"{summary.batch_id} est enregistré, sa quarantaine reste consultable sur la page Import")
+            status = 1
+        else:
+            say(f"{summary.quarantined} ligne(s) en quarantaine, {lines} motif(s) écrits dans {args.rejects}")
     emit(summary.counts())
-    return 0
+    return status
 
 
 def _cmd_territory(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,6 +73,36 @@ def _cmd_batches(args: argparse.Namespace, settings: Settings) -> int:
     table = Store(settings.db_url).list_batches().head(args.limit)
     print(table.drop(columns=["options"]).to_json(orient="records", force_ascii=False))
     return 0
+
+
+def _cmd_remove_batch(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.db_url)
+    batch = store.get_batch(args.batch_id)
+    if batch is None:
+        raise InputError(f"lot {args.batch_id} introuvable ; la liste des lots : python -m geo batches")
+    if not args.yes:
+        say(f"Annuler le lot {batch['id']} ({batch['source_name']}) : {batch['stored']} signalement(s) "
+            f"enregistré(s) et {batch['quarantined']} ligne(s) en quarantaine seront retirés, avec le fichier "
+            "conservé. Confirmer ? [o/N]")
+        try:
+            answer = input().strip().lower()
+        except EOFError:
+            answer = ""
+        if answer not in ("o", "oui", "y", "yes"):
+            say("rien n'a été retiré (confirmez en répondant « o », ou avec --yes)")
+            return 1
+    removal = remove_batch(store, args.batch_id, removed_by=args.by or _current_user())
+    say(f"lot {removal.batch_id} annulé : {removal.removed_reports} signalement(s) et "
+        f"{removal.removed_quarantine} ligne(s) en quarantaine retirés ; il peut être réimporté")
+    emit(removal.summary())
+    return 0
+
+
+def _current_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment nor in the password database
+        return None
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -100,3 +142,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                          help="lister les imports (lots) avec leur provenance et leurs comptes")
     bat.add_argument("--limit", type=int, default=20)
     bat.set_defaults(run=_cmd_batches)
+    bat_sub = bat.add_subparsers(dest="batches_command", metavar="ACTION")
+    rem = bat_sub.add_parser("remove", parents=[common],
+                             help="annuler un lot : retirer ses signalements, sa quarantaine et son fichier")
+    rem.add_argument("batch_id", type=int, metavar="N", help="numéro du lot (voir python -m geo batches)")
+    rem.add_argument("--yes", action="store_true", help="ne pas demander de confirmation")
+    rem.add_argument("--by", metavar="NOM", help="qui annule (défaut : l'utilisateur du système)")
+    rem.set_defaults(run=_cmd_remove_batch)

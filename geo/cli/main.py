@@ -8,35 +8,54 @@ standard error.
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 from collections.abc import Sequence
 
-from geo.cli import analysis, data, demo, sharing, workflow
 from geo.cli.output import say
 from geo.errors import VeilleError
 from geo.settings import load_settings
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
-# The modules whose ``register`` adds subcommands, in the order ``--help`` lists them.
-GROUPS = (data, analysis, demo, workflow, sharing)
+# The modules of ``geo.cli`` whose ``register`` adds subcommands, with the subcommands each adds, in the order
+# ``--help`` lists them. A run imports only the module of its subcommand (their imports cost up to a second).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "data": ("import", "territory", "recategorize", "batches"),
+    "analysis": ("aggregate",),
+    "demo": ("demo",),
+    "workflow": ("partners", "status", "reports", "report"),
+    "sharing": ("users", "retention", "export"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of ``python -m geo``."""
+def _groups_for(argv: Sequence[str]) -> list[str]:
+    """Return the group modules to import for ``argv``: the one owning its subcommand, else all of them."""
+    words = [a for a in argv if not a.startswith("-")]
+    for word in words[:2]:  # the subcommand, possibly after the value of --db
+        for group, commands in GROUPS.items():
+            if word in commands:
+                return [group]
+    return list(GROUPS)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m geo`` (every subcommand, or only the one ``argv`` names)."""
     db_help = "URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)"
     parser = argparse.ArgumentParser(prog="python -m geo", description="Veille territoriale : données et analyses.")
     parser.add_argument("--db", help=db_help)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
-    for group in GROUPS:
-        group.register(sub, common)
+    for group in _groups_for(argv) if argv is not None else GROUPS:
+        importlib.import_module(f"geo.cli.{group}").register(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input, nothing stored)."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     settings = load_settings(db_url=args.db)
     try:
         return args.run(args, settings)

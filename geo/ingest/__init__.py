@@ -5,6 +5,7 @@ read files of any supported format, validate each row, keep the file, store one 
 
 from __future__ import annotations
 
+from geo.ingest.batches import BatchRemoval, batch_table, remove_batch
 from geo.ingest.entry import EntryResult, FieldEntry, record_report
 from geo.ingest.formats import ColumnMapping, detect_mapping
 from geo.ingest.importer import (
@@ -27,4 +28,5 @@ __all__ = [
     "PreparedRows", "prepare_rows", "report_tuples", "open_source", "ColumnMapping", "detect_mapping",
     "FilePreview", "preview_file", "FieldEntry", "EntryResult", "record_report", "raw_row",
     "read_boundaries", "install_territory", "assign_neighbourhoods", "apply_category_map", "unknown_labels",
+    "BatchRemoval", "remove_batch", "batch_table",
 ]

@@ -13,11 +13,24 @@ from geo.errors import InputError
 from geo.ingest.readers import GEOMETRY_COLUMNS
 from geo.taxonomy import normalize_label
 
-__all__ = ["ColumnMapping", "detect_mapping", "MAPPABLE_FIELDS", "REQUIRED_FIELDS"]
+__all__ = ["ColumnMapping", "detect_mapping", "MAPPABLE_FIELDS", "REQUIRED_FIELDS", "FIELD_LABELS",
+           "METADATA_TIMES", "describe_mapping", "time_source_warning"]
 
 REQUIRED_FIELDS = ("lat", "lon", "time", "category")
 MAPPABLE_FIELDS = ("lat", "lon", "time", "clock", "category", "id", "description", "severity", "status",
                    "team", "author")
+FIELD_LABELS = {"lat": "Latitude", "lon": "Longitude", "time": "Date d'observation", "clock": "Heure (séparée)",
+                "category": "Catégorie", "id": "Identifiant source", "description": "Description",
+                "severity": "Gravité", "status": "Statut", "team": "Équipe", "author": "Auteur"}
+"""French name of each field, as the Import page shows it."""
+# Form-export metadata holding a time that is not the observation's: what each one is, in French
+METADATA_TIMES = {
+    "start": "l'heure d'ouverture du formulaire (métadonnée KoboToolbox/ODK)",
+    "end": "l'heure de fermeture du formulaire (métadonnée KoboToolbox/ODK)",
+    "today": "le jour de la saisie (métadonnée KoboToolbox/ODK)",
+    "_submission_time": "l'heure d'envoi au serveur (métadonnée KoboToolbox)",
+    "SubmissionDate": "l'heure d'envoi au serveur (métadonnée ODK Central)",
+}
 _OPTION = {"lat": "--lat", "lon": "--lon", "time": "--time", "category": "--category"}
 
 # Candidate names per field, normalised (see ``normalize_label``), most specific first.
@@ -58,6 +71,12 @@ class ColumnMapping:
         The recognised layout: ``kobo``, ``odk``, ``open311``, ``fixmystreet``, ``geo`` or ``table``.
     time_format
         A ``strptime`` format for the time column; ``None`` lets the parser recognise it.
+    time_from_metadata
+        The time column is form-export metadata (:data:`METADATA_TIMES`), taken because no date question
+        was recognised.
+    date_order
+        Order of day and month in the time column's numeric dates (``dmy`` or ``mdy``, see
+        :mod:`geo.ingest.timeparse`), decided on the whole column before it is validated.
     time_is_utc
         Naive times of this column are UTC (Kobo's ``_submission_time``) rather than local.
     id_prefix
@@ -79,6 +98,12 @@ class ColumnMapping:
     time_format: str | None = None
     time_is_utc: bool = False
     id_prefix: str = "import"
+    time_from_metadata: bool = False
+    date_order: str | None = None
+
+    def columns(self) -> dict[str, str | None]:
+        """Return the column of each field of :data:`MAPPABLE_FIELDS` (``None`` when unmapped)."""
+        return {name: getattr(self, name) for name in MAPPABLE_FIELDS}
 
     def as_dict(self) -> dict:
         """Return the mapping as a plain dict (for provenance)."""
@@ -199,6 +224,8 @@ def detect_mapping(columns: list[str], *, overrides: dict[str, str | None] | Non
     mapping = ColumnMapping(**{**found, **overrides})
     if mapping.time == "_submission_time" and "time" not in overrides:
         mapping = replace(mapping, time_is_utc=True)
+    if "time" not in overrides and mapping.time is not None and _leaf(mapping.time, mapping.profile) in METADATA_TIMES:
+        mapping = replace(mapping, time_from_metadata=True)
     if source:
         mapping = replace(mapping, id_prefix=source)
     missing = mapping.missing()
@@ -209,3 +236,21 @@ def detect_mapping(columns: list[str], *, overrides: dict[str, str | None] | Non
             f"Colonnes du fichier : {[c for c in columns if c not in GEOMETRY_COLUMNS]}"
         )
     return mapping
+
+
+def time_source_warning(mapping: ColumnMapping) -> str | None:
+    """Return a French warning when the time was taken from form-export metadata, else ``None``."""
+    if not mapping.time_from_metadata or mapping.time is None:
+        return None
+    what = METADATA_TIMES[_leaf(mapping.time, mapping.profile)]
+    return (f"date d'observation prise de la colonne « {mapping.time} », {what}, faute de question de date "
+            "reconnue dans le formulaire : si une autre colonne donne la date de l'observation, précisez-la "
+            "(--time COLONNE, ou « Date d'observation » dans Colonnes)")
+
+
+def describe_mapping(mapping: ColumnMapping) -> list[str]:
+    """Return one French line per mapped field: ``Date d'observation ← colonne « start »``."""
+    return [f"{FIELD_LABELS[name]} ← colonne « {column} »" for name, column in mapping.columns().items()
+            if column is not None and column not in GEOMETRY_COLUMNS] + [
+        f"{FIELD_LABELS[name]} ← géométrie du fichier" for name in ("lat", "lon")
+        if getattr(mapping, name) in GEOMETRY_COLUMNS]

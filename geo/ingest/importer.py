@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from geo.errors import InputError
 from geo.export.safe_csv import write_csv
-from geo.ingest.formats import detect_mapping
+from geo.ingest.formats import ColumnMapping, detect_mapping, time_source_warning
 from geo.ingest.pipeline import ValidationJob, default_workers, validate_chunks
 from geo.ingest.provenance import compress_file, raw_rows_by_number
-from geo.ingest.readers import CHUNK_ROWS, open_source
+from geo.ingest.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
 from geo.ingest.territory import parse_crs
+from geo.ingest.timeparse import DAY_FIRST, OrderEvidence, date_order_warnings, order_evidence
 from geo.ingest.validation import PreparedRows, prepare_rows, report_tuples
 from geo.store.database import Store
-from geo.store.staging import scratch_folder
+from geo.store.staging import StagedChunk, scratch_folder
 from geo.store.workflow_schema import route_batch
 from geo.taxonomy import Taxonomy
 
@@ -73,7 +76,13 @@ class ImportOptions:
 
 @dataclass
 class ImportSummary:
-    """What an import did; ``read == stored + duplicates + quarantined``."""
+    """What an import did; ``read == stored + duplicates + quarantined``.
+
+    Attributes
+    ----------
+    mapping
+        The column each field was read from (``None`` for unmapped fields), as used by the import.
+    """
 
     source_name: str
     format: str
@@ -87,6 +96,7 @@ class ImportSummary:
     unknown_categories: Counter = field(default_factory=Counter)
     swapped_coordinates: int = 0
     warnings: list[str] = field(default_factory=list)
+    mapping: dict[str, str | None] = field(default_factory=dict)
 
     def counts(self) -> dict:
         """Return the machine-readable summary printed by ``python -m geo import``."""
@@ -95,7 +105,7 @@ class ImportSummary:
             "quarantined": self.quarantined, "outside_territory": self.outside_territory,
             "unknown_categories": dict(self.unknown_categories.most_common()),
             "swapped_coordinates": self.swapped_coordinates, "batch_id": self.batch_id,
-            "format": self.format, "profile": self.profile,
+            "format": self.format, "profile": self.profile, "mapping": dict(self.mapping),
         }
 
 
@@ -135,7 +145,9 @@ def import_file(
     options = options or ImportOptions()
     if options.crs is not None:
         parse_crs(options.crs)  # refuse an unknown CRS before anything is read
-    source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=chunk_rows, crs=options.crs)
+    reader = partial(open_source, path, encoding=options.encoding, sep=options.sep, chunk_rows=chunk_rows,
+                     crs=options.crs)
+    source = reader()
     overrides = {**options.columns, "time_format": options.time_format}
     mapping = detect_mapping(source.columns, overrides=overrides, source=options.source)
     summary = ImportSummary(source.name, source.format, mapping.profile)
@@ -148,29 +160,36 @@ def import_file(
             f"ce fichier a déjà été importé (lot {', '.join(map(str, earlier))}) : ses lignes déjà enregistrées "
             "sont comptées comme doublons"
         )
+    if (from_metadata := time_source_warning(mapping)) is not None:
+        summary.warnings.append(from_metadata)
     if workers is None:
         workers = default_workers(Path(path).stat().st_size)
-    provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
+    mapping, chunks = _decide_date_order(mapping, source.chunks)
     # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while this thread
     # reads the chunks and workers validate and stage them; nothing is written to the store yet.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep-file") as pool, \
             scratch_folder(store.scratch_dir) as stage_dir:
         kept = pool.submit(compress_file, path)
         job_encoding = source.details.get("encoding", options.encoding)
-        job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory, stage_dir=stage_dir,
-                            crs=options.crs, category_map=dict(options.category_map), timezone=options.timezone,
-                            now=now)
-        staged = []
-        # closed on any exception here too, so that the workers stop before their scratch folder goes
-        with contextlib.closing(validate_chunks(job, source.chunks, workers=workers)) as validated_chunks:
-            for validated in validated_chunks:
-                staged.append(validated.staged)
-                summary.read += validated.read
-                summary.quarantined += validated.staged.rejected
-                summary.unknown_categories.update(validated.unknown_categories)
-                summary.swapped_coordinates += validated.swapped
-                if on_progress:
-                    on_progress(summary.read, max(source.estimated_rows, summary.read))
+        job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory,
+                            stage_dir=_attempt_folder(stage_dir, 1), crs=options.crs,
+                            category_map=dict(options.category_map), timezone=options.timezone, now=now)
+        validated = _validate_all(job, chunks, workers=workers, on_progress=on_progress,
+                                  estimated=source.estimated_rows)
+        whole_column = validated.evidence.order()
+        if (whole_column or DAY_FIRST) != (mapping.date_order or DAY_FIRST):
+            # the rest of the file outweighs its first rows: validate it all again in the whole column's order
+            mapping = replace(mapping, date_order=whole_column)
+            job = replace(job, mapping=mapping, stage_dir=_attempt_folder(stage_dir, 2))
+            validated = _validate_all(job, reader().chunks, workers=workers, on_progress=on_progress,
+                                      estimated=source.estimated_rows)
+        summary.mapping = {name: "geometry" if column in GEOMETRY_COLUMNS else column
+                           for name, column in mapping.columns().items()}
+        summary.read, summary.quarantined = validated.read, validated.quarantined
+        summary.unknown_categories.update(validated.unknown_categories)
+        summary.swapped_coordinates = validated.swapped
+        staged = validated.staged
+        provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
         parts = kept.result()
         with store.transaction(attach=[chunk.path for chunk in staged]) as conn:
             summary.batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
@@ -197,6 +216,8 @@ def import_file(
             store.insert_source_parts(conn, summary.batch_id, parts)
             route_batch(conn, summary.batch_id)  # each report to its partner (geo.workflow.routing)
             store.finish_batch(conn, summary.batch_id, summary.counts())
+    if mapping.time is not None:
+        summary.warnings.extend(date_order_warnings(validated.evidence, mapping.time, batch_id=summary.batch_id))
     if summary.read == 0:
         summary.warnings.append("le fichier n'a qu'une ligne d'en-tête : aucune ligne lue")
     if summary.swapped_coordinates:
@@ -205,6 +226,71 @@ def import_file(
             "(le point inversé tombe dans le territoire, le point donné non) et marquées lat_lon_swapped"
         )
     return summary
+
+
+# Rows read ahead, at most, to decide the order of day and month before any chunk is validated
+_DECIDE_ROWS = 200_000
+
+
+def _decide_date_order(mapping: ColumnMapping, chunks: Iterator[pd.DataFrame]
+                       ) -> tuple[ColumnMapping, Iterator[pd.DataFrame]]:
+    """Decide the order of day and month of the time column before any chunk is validated.
+
+    Chunks are read ahead (and kept) until a value reads only one way (``25/03`` or ``03/25``) or
+    :data:`_DECIDE_ROWS` rows are read; every chunk of the file is then validated in that one order.
+    :func:`import_file` checks it against the whole column afterwards.
+
+    Returns
+    -------
+    tuple
+        The mapping with its ``date_order``, and every chunk of the file (those read ahead first).
+    """
+    if mapping.time is None or mapping.time_format:
+        return mapping, chunks
+    ahead: list[pd.DataFrame] = []
+    evidence, rows = OrderEvidence(), 0
+    for chunk in chunks:
+        ahead.append(chunk)
+        evidence += order_evidence(chunk[mapping.time])
+        rows += len(chunk)
+        if evidence.decided or rows >= _DECIDE_ROWS:
+            break
+    return replace(mapping, date_order=evidence.order()), itertools.chain(ahead, chunks)
+
+
+@dataclass
+class _Validated:
+    """The chunks of one file, validated and staged, and what they add up to."""
+
+    staged: list[StagedChunk] = field(default_factory=list)
+    read: int = 0
+    quarantined: int = 0
+    unknown_categories: Counter = field(default_factory=Counter)
+    swapped: int = 0
+    evidence: OrderEvidence = field(default_factory=OrderEvidence)
+
+
+def _attempt_folder(stage_dir: str, attempt: int) -> str:
+    folder = Path(stage_dir) / f"attempt-{attempt}"
+    folder.mkdir()
+    return str(folder)
+
+
+def _validate_all(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, workers: int,
+                  on_progress: ProgressCallback | None, estimated: int) -> _Validated:
+    done = _Validated()
+    # closed on any exception here too, so that the workers stop before their scratch folder goes
+    with contextlib.closing(validate_chunks(job, chunks, workers=workers)) as validated_chunks:
+        for validated in validated_chunks:
+            done.staged.append(validated.staged)
+            done.read += validated.read
+            done.quarantined += validated.staged.rejected
+            done.unknown_categories.update(validated.unknown_categories)
+            done.swapped += validated.swapped
+            done.evidence += validated.evidence
+            if on_progress:
+                on_progress(done.read, max(estimated, done.read))
+    return done
 
 
 def rejects_table(quarantined: pd.DataFrame) -> pd.DataFrame:

@@ -8,8 +8,14 @@ processes, which validate them and write the results into their own staging file
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +29,7 @@ import pandas as pd
 
 from geo.errors import StoreError
 from geo.ingest.formats import ColumnMapping
+from geo.ingest.timeparse import OrderEvidence, order_evidence
 from geo.store.staging import StagedChunk, StageWriter
 from geo.taxonomy import Taxonomy
 
@@ -62,6 +69,7 @@ class ValidatedChunk:
     staged: StagedChunk
     unknown_categories: Counter
     swapped: int
+    evidence: OrderEvidence = field(default_factory=OrderEvidence)
 
 
 class _Validator:
@@ -78,15 +86,48 @@ class _Validator:
         prepared = prepare_rows(chunk, job.mapping, taxonomy=job.taxonomy, territory=job.territory,
                                 category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs)
         staged = self.writer.write(index, prepared.valid, prepared.rejected)
+        # what the chunk's dates say of the order of day and month: checked on the whole file afterwards
+        evidence = (order_evidence(chunk[job.mapping.time]) if job.mapping.time and not job.mapping.time_format
+                    else OrderEvidence())
         return ValidatedChunk(read=len(chunk), staged=staged, unknown_categories=prepared.unknown_categories,
-                              swapped=prepared.swapped)
+                              swapped=prepared.swapped, evidence=evidence)
 
 
 _worker_validator: _Validator | None = None  # one per worker process
 
 
-def _start_worker(job: ValidationJob) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_WATCH_SECONDS = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this process end when process ``parent`` ends, even by ``kill -9``.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
+    daemon thread checks every half second that the parent is still this process's parent. Without either,
+    a worker of a killed import would wait for work forever, holding the resource tracker with it.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the watcher below still works
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _start_worker(job: ValidationJob, parent: int | None = None) -> None:
     global _worker_validator  # noqa: PLW0603 - per-process state of a pool worker
+    if parent is not None:
+        _die_with_parent(parent)
     _worker_validator = _Validator(job, f"worker-{os.getpid()}")
     Finalize(_worker_validator.writer, _worker_validator.writer.close, exitpriority=10)
 
@@ -130,7 +171,7 @@ def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, worke
         if workers > 0:
             context = multiprocessing.get_context("spawn")  # no fork of a threaded server
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                                       initargs=(job,))
+                                       initargs=(job, os.getpid()))
             started = [pool.submit(_started) for _ in range(workers)]  # start every worker now
         for index, chunk in enumerate(chunks):
             if pool is None or not any(f.done() for f in started):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["parse_times", "DAYFIRST_FORMATS"]
+__all__ = ["parse_times", "DAYFIRST_FORMATS", "MONTHFIRST_FORMATS", "DAY_FIRST", "MONTH_FIRST", "OrderEvidence",
+           "order_evidence", "date_order_warnings"]
+
+DAY_FIRST, MONTH_FIRST = "dmy", "mdy"
+"""Orders of day and month in numeric dates: ``jj/mm/aaaa`` (French, the default) and ``mm/dd/yyyy`` (US)."""
 
 # Tried in order on the values the previous formats left unparsed.
 DAYFIRST_FORMATS = (
@@ -17,18 +22,134 @@ DAYFIRST_FORMATS = (
     "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y",
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
 )
+# The same formats with month and day exchanged (year-first formats are never ambiguous: kept as they are)
+MONTHFIRST_FORMATS = tuple(fmt if fmt.startswith("%Y") else fmt.replace("%d", "%D").replace("%m", "%d").replace(
+    "%D", "%m") for fmt in DAYFIRST_FORMATS)
 _SAMPLE = 200  # values read to rank the formats
 # An offset follows a time of day: "…14:30:00+01:00", "…13:30Z" (never the "-2026" of "02-03-2026")
 _OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
-def _ranked_formats(values: pd.Series, *, sample: int = _SAMPLE) -> list[str]:
-    """Order :data:`DAYFIRST_FORMATS` by how many of the first values each reads (a file keeps one format)."""
+def _ranked_formats(values: pd.Series, *, sample: int = _SAMPLE, formats: tuple[str, ...] = DAYFIRST_FORMATS
+                    ) -> list[str]:
+    """Order ``formats`` by how many of the first values each reads (a file keeps one format)."""
     head = values.head(sample)
     if head.empty:
         return []
-    hits = {fmt: int(pd.to_datetime(head, format=fmt, errors="coerce").notna().sum()) for fmt in DAYFIRST_FORMATS}
-    return sorted(DAYFIRST_FORMATS, key=lambda fmt: -hits[fmt])
+    hits = {fmt: int(pd.to_datetime(head, format=fmt, errors="coerce").notna().sum()) for fmt in formats}
+    return sorted(formats, key=lambda fmt: -hits[fmt])
+
+
+# A numeric date that starts with its day or its month: "3/4/2026", "03-04-26 14:30", "03.04.2026"
+_NUMERIC_DATE = r"^\s*(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]\d{2}(?:\d{2})?(?:$|[\sT])"
+
+
+@dataclass(frozen=True)
+class OrderEvidence:
+    """What the values of a time column say about the order of day and month.
+
+    Attributes
+    ----------
+    day_first
+        Values that only read day first (their first number is over 12: ``25/03/2026``).
+    month_first
+        Values that only read month first (their second number is over 12: ``03/25/2026``).
+    ambiguous
+        Values that read both ways (both numbers are 12 or less: ``03/04/2026``).
+    """
+
+    day_first: int = 0
+    month_first: int = 0
+    ambiguous: int = 0
+
+    def __add__(self, other: OrderEvidence) -> OrderEvidence:
+        return OrderEvidence(self.day_first + other.day_first, self.month_first + other.month_first,
+                             self.ambiguous + other.ambiguous)
+
+    @property
+    def numeric(self) -> int:
+        """Values written as numeric dates with day and month (all three kinds)."""
+        return self.day_first + self.month_first + self.ambiguous
+
+    @property
+    def decided(self) -> bool:
+        """Tell whether some value can only be read one way."""
+        return self.day_first + self.month_first > 0
+
+    def order(self) -> str | None:
+        """Return the order of the whole column: :data:`DAY_FIRST` or :data:`MONTH_FIRST`.
+
+        The order most values can only be read in wins; when none decides (every value reads both ways)
+        or both are equally frequent, day first (the French usage). ``None`` when the column has no
+        numeric date with day and month (ISO 8601 dates, empty column).
+        """
+        if not self.numeric:
+            return None
+        return MONTH_FIRST if self.month_first > self.day_first else DAY_FIRST
+
+    def contradicting(self) -> int:
+        """Return how many values can only be read in the order the column does not follow."""
+        return self.day_first if self.order() == MONTH_FIRST else self.month_first
+
+
+def order_evidence(values: pd.Series) -> OrderEvidence:
+    """Count the values of a time column that read only day first, only month first, or both ways."""
+    text = pa.array(values.fillna("").astype(str), type=pa.string())
+    if isinstance(text, pa.ChunkedArray):  # pandas' Arrow-backed strings come in several chunks
+        text = text.combine_chunks()
+    parts = pc.extract_regex(text, _NUMERIC_DATE)
+    valid = parts.is_valid()
+    if not pc.any(valid).as_py():
+        return OrderEvidence()
+    parts = parts.filter(valid)
+    first = pc.cast(parts.field("a"), pa.int32())
+    second = pc.cast(parts.field("b"), pa.int32())
+    first_big, second_big = pc.greater(first, 12), pc.greater(second, 12)
+    first_day, second_day = pc.less_equal(first, 31), pc.less_equal(second, 31)  # "45/03" is no day at all
+    both_small = pc.and_(pc.invert(first_big), pc.invert(second_big))
+    return OrderEvidence(
+        day_first=int(pc.sum(pc.and_(pc.and_(first_big, first_day), pc.invert(second_big))).as_py() or 0),
+        month_first=int(pc.sum(pc.and_(pc.and_(second_big, second_day), pc.invert(first_big))).as_py() or 0),
+        ambiguous=int(pc.sum(both_small).as_py() or 0),
+    )
+
+
+def date_order_warnings(evidence: OrderEvidence, column: str, *, batch_id: int | None = None) -> list[str]:
+    """Return French warnings on the order of day and month chosen for ``column`` (none for ISO dates).
+
+    Parameters
+    ----------
+    batch_id
+        The batch the file was imported as (the hint says how to undo it); ``None`` before the import.
+    """
+    order = evidence.order()
+    if order is None:
+        return []
+    warnings = []
+    if not evidence.decided:
+        warnings.append(
+            f"dates de la colonne « {column} » ambiguës : jour et mois y sont tous deux ≤ 12 "
+            f"({evidence.ambiguous} valeur(s)), rien ne dit si « 03/04 » est le 3 avril ou le 4 mars. Lues jour "
+            "d'abord (jj/mm/aaaa, l'usage français). " + (
+                f"Fichier au format américain (mm/jj/aaaa) ? Annulez ce lot (python -m geo batches remove {batch_id}, "
+                "ou page Import) et réimportez avec le format des dates %m/%d/%Y (--time-format)."
+                if batch_id is not None else
+                "Fichier au format américain (mm/jj/aaaa) ? Indiquez le format des dates %m/%d/%Y "
+                "(--time-format, ou « Format des dates » dans Options de lecture).")
+        )
+    elif order == MONTH_FIRST:
+        warnings.append(
+            f"dates de la colonne « {column} » lues mois d'abord (mm/jj/aaaa, format américain) : "
+            f"{evidence.month_first} valeur(s) ne se lisent que dans cet ordre (« 03/25 »)"
+        )
+    contrary = evidence.contradicting()
+    if contrary:
+        other = "jour d'abord" if order == MONTH_FIRST else "mois d'abord"
+        warnings.append(
+            f"{contrary} date(s) de la colonne « {column} » ne se lisent que {other}, à l'inverse du reste de la "
+            "colonne : mises en quarantaine (une colonne n'a qu'un ordre jour/mois)"
+        )
+    return warnings
 
 
 # Zero-padded numeric directives of :data:`DAYFIRST_FORMATS`: field of the parsed time, printed width
@@ -112,7 +233,7 @@ def _localize(naive: pd.Series, timezone: str, *, utc: bool) -> pd.Series:
 
 def parse_times(
     values: pd.Series, *, timezone: str = "Europe/Paris", fmt: str | None = None, naive_is_utc: bool = False,
-    clock: pd.Series | None = None,
+    clock: pd.Series | None = None, date_order: str | None = None,
 ) -> pd.Series:
     """Return UTC times (``NaT`` where a value cannot be read).
 
@@ -128,7 +249,13 @@ def parse_times(
         Naive values are UTC rather than local (KoboToolbox ``_submission_time``).
     clock
         Optional separate time-of-day column (``14:30``) joined to date-only values.
+    date_order
+        :data:`DAY_FIRST` (the default, ``jj/mm/aaaa``) or :data:`MONTH_FIRST` (``mm/dd/yyyy``): the order of
+        day and month in numeric dates, decided for a whole column (:func:`order_evidence`); never mixed.
     """
+    if date_order not in (None, DAY_FIRST, MONTH_FIRST):
+        raise ValueError(f"expected date_order {DAY_FIRST!r} or {MONTH_FIRST!r}; found {date_order!r}")
+    formats = MONTHFIRST_FORMATS if date_order == MONTH_FIRST else DAYFIRST_FORMATS
     text = values.fillna("").astype(str).str.strip()
     if clock is not None:
         hours = clock.fillna("").astype(str).str.strip()
@@ -162,7 +289,7 @@ def parse_times(
     if iso.any():
         naive[iso] = _as_ns(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"))
     unread = filled & ~with_offset & np.isnat(naive)
-    for rank, candidate in enumerate(_ranked_formats(text.iloc[np.flatnonzero(unread)[:_SAMPLE]])):
+    for rank, candidate in enumerate(_ranked_formats(text.iloc[np.flatnonzero(unread)[:_SAMPLE]], formats=formats)):
         todo = filled & ~with_offset & np.isnat(naive)
         if not todo.any():
             break

@@ -23,7 +23,7 @@ import pyproj
 from geo.ingest.formats import ColumnMapping
 from geo.ingest.readers import GEOMETRY_COLUMNS, raw_rows_json
 from geo.ingest.territory import assign_neighbourhoods, parse_crs
-from geo.ingest.timeparse import parse_times
+from geo.ingest.timeparse import MONTH_FIRST, parse_times
 from geo.store.database import REPORT_FIELDS
 from geo.store.identity import REUSED_IN_FILE, reused_in_chunk
 from geo.taxonomy import Taxonomy
@@ -160,9 +160,10 @@ def _times(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons, *, ti
     text = chunk[mapping.time]
     clock = chunk[mapping.clock] if mapping.clock else None
     times = parse_times(text, timezone=timezone, fmt=mapping.time_format, naive_is_utc=mapping.time_is_utc,
-                        clock=clock)
+                        clock=clock, date_order=mapping.date_order)
     empty = text.fillna("").astype(str).str.strip().eq("")
-    expected = f"format {mapping.time_format}" if mapping.time_format else "jj/mm/aaaa hh:mm ou ISO 8601"
+    numeric = "mm/jj/aaaa hh:mm" if mapping.date_order == MONTH_FIRST else "jj/mm/aaaa hh:mm"
+    expected = f"format {mapping.time_format}" if mapping.time_format else f"{numeric} ou ISO 8601"
     reasons.add(empty, mapping.time, text, "date manquante")
     reasons.add(times.isna() & ~empty, mapping.time, text, f"date illisible (attendu {expected})")
     reasons.add(times > now + FUTURE_TOLERANCE, mapping.time, text, "date dans le futur")

@@ -12,16 +12,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 
 from geo.errors import StoreError
 from geo.store import schema
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["Store", "LoadedChunk", "REPORT_FIELDS", "READ_COLUMNS", "BATCH_CONSTANTS"]
 
@@ -221,10 +223,11 @@ class Store:
         )
 
     def find_batches(self, *, content_hash: str) -> list[int]:
-        """Return the ids of earlier batches of a file with this content hash, oldest first."""
+        """Return the ids of earlier batches of a file with this content hash, oldest first (undone ones left out)."""
         table = schema.batches
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(table.c.id).where(table.c.content_hash == content_hash)
+            rows = conn.execute(sa.select(table.c.id).where(table.c.content_hash == content_hash,
+                                                            table.c.removed_at.is_(None))
                                 .order_by(table.c.id)).scalars()
             return [int(r) for r in rows]
 
@@ -278,10 +281,13 @@ class Store:
         """
         constants = {"batch_id": batch_id, "raw": None, "created_at": stamp, "updated_at": stamp}
         alias = conn.info.get("staging_aliases", {}).get(chunk.path)
-        reused = self._reused_ids(conn, chunk, alias)  # before the chunk's own rows are in
+        source = f"{alias}.{chunk.reports_table}" if alias is not None else None
+        if source is None and conn.dialect.name == "postgresql":
+            source = self._copy_staged(conn, chunk)
+        reused = self._reused_ids(conn, chunk, source)  # before the chunk's own rows are in
         stored = {}
         for key, where in (("outside", "WHERE neighbourhood IS NULL"), ("inside", "WHERE neighbourhood IS NOT NULL")):
-            if alias is None:
+            if source is None:
                 stored[key] = sum(self.insert_reports(conn, rows, constants=constants)
                                   for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS,
                                                           where=where))
@@ -289,7 +295,7 @@ class Store:
             values = ", ".join(_constant_sql(constants[f]) if f in constants else f for f in REPORT_FIELDS)
             stored[key] = int(conn.exec_driver_sql(
                 f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) SELECT {values} "
-                f"FROM {alias}.{chunk.reports_table} {where} ON CONFLICT (id) DO NOTHING"
+                f"FROM {source} {where} ON CONFLICT (id) DO NOTHING"
             ).rowcount)
         if alias is None:
             for rows in read_staged(chunk, chunk.rejected_table, STAGED_REJECT_FIELDS):
@@ -301,14 +307,36 @@ class Store:
                                  f"SELECT {int(batch_id)}, {fields} FROM {alias}.{chunk.rejected_table}")
         return LoadedChunk(inside=stored["inside"], outside=stored["outside"], reused=reused)
 
-    def _reused_ids(self, conn: sa.Connection, chunk: StagedChunk, alias: str | None) -> list[ReusedId]:
-        """Return the chunk's rows whose source id a stored report has, at another time or position."""
+    @staticmethod
+    def _copy_staged(conn: sa.Connection, chunk: StagedChunk) -> str:
+        """Copy a staged chunk's reports into a temporary table with PostgreSQL's ``COPY``; return its name.
+
+        The table goes with the transaction (``ON COMMIT DROP``): the PostgreSQL twin of an attached file.
+        """
+        number = conn.info["staged_tables"] = conn.info.get("staged_tables", 0) + 1
+        name = f"staged_reports_{number}"
+        fields = ", ".join(STAGED_REPORT_FIELDS)
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS SELECT {fields} FROM reports "
+                             "WITH NO DATA")
+        with conn.connection.driver_connection.cursor() as cursor, \
+                cursor.copy(f"COPY {name} ({fields}) FROM STDIN") as copy:
+            for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS):
+                for row in rows:
+                    copy.write_row(row)
+        return name
+
+    def _reused_ids(self, conn: sa.Connection, chunk: StagedChunk, source: str | None) -> list[ReusedId]:
+        """Return the chunk's rows whose source id a stored report has, at another time or position.
+
+        ``source`` is the staged reports as a table of this connection (attached file or temporary table).
+        """
         fields = ("row_number", "source_id", "id", "observed_at", "lat", "lon")
-        if alias is not None:
+        if source is not None:
+            marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             rows = conn.exec_driver_sql(
-                f"SELECT s.row_number, s.source_id, r.id, r.batch_id FROM {alias}.{chunk.reports_table} AS s "
+                f"SELECT s.row_number, s.source_id, r.id, r.batch_id FROM {source} AS s "
                 "JOIN reports AS r ON r.id = s.id WHERE s.source_id IS NOT NULL AND (r.observed_at <> s.observed_at "
-                "OR abs(r.lat - s.lat) > ? OR abs(r.lon - s.lon) > ?) ORDER BY s.row_number",
+                f"OR abs(r.lat - s.lat) > {marker} OR abs(r.lon - s.lon) > {marker}) ORDER BY s.row_number",
                 (SAME_PLACE_DEGREES, SAME_PLACE_DEGREES),
             ).all()
             return [ReusedId(int(n), source_id, report_id, batch) for n, source_id, report_id, batch in rows]
@@ -441,15 +469,27 @@ class Store:
                 "code": str(r.code), "name": str(r.name),
                 "population": None if pd.isna(r.population) else int(r.population),
                 "priority": bool(getattr(r, "priority", False)),
-                "geometry_wkb": shapely.to_wkb(r.geometry), "source_name": source_name,
+                "geometry_wkb": r.geometry.wkb, "source_name": source_name,
             }
             for r in territory.itertuples(index=False)
         ]
         if rows:
             conn.execute(schema.neighbourhoods.insert(), rows)
 
+    def neighbourhood_table(self) -> pd.DataFrame:
+        """Return ``code``, ``name``, ``population`` of the stored neighbourhoods (no geometry), by code."""
+        nb = schema.neighbourhoods
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(nb.c.code, nb.c.name, nb.c.population).order_by(nb.c.code)).all()
+        frame = pd.DataFrame.from_records(rows, columns=["code", "name", "population"])
+        frame["population"] = frame["population"].astype("Int64")
+        return frame
+
     def load_territory(self) -> gpd.GeoDataFrame:
         """Return the stored neighbourhoods as a WGS84 GeoDataFrame (empty when none is loaded)."""
+        import geopandas as gpd  # noqa: PLC0415 - GeoPandas costs half a second to import; few callers need it
+        import shapely  # noqa: PLC0415
+
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(schema.neighbourhoods).order_by(schema.neighbourhoods.c.code)).all()
         frame = pd.DataFrame.from_records(

@@ -31,6 +31,11 @@ batches = sa.Table(
     sa.Column("quarantined", sa.Integer, nullable=False, default=0),
     sa.Column("outside_territory", sa.Integer, nullable=False, default=0),
     sa.Column("options", sa.Text),
+    # an undone batch keeps its row, with who undid it, when, and what went with it (see _record_batch_removal)
+    sa.Column("removed_at", sa.BigInteger),
+    sa.Column("removed_by", sa.Text),
+    sa.Column("removed_reports", sa.Integer),
+    sa.Column("removed_quarantine", sa.Integer),
 )
 
 neighbourhoods = sa.Table(
@@ -116,11 +121,23 @@ def _keep_source_files(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
 
+_REMOVAL_COLUMNS = {"removed_at": "BIGINT", "removed_by": "TEXT", "removed_reports": "INTEGER",
+                    "removed_quarantine": "INTEGER"}
+
+
+def _record_batch_removal(conn: sa.Connection) -> None:
+    """v3: a batch can be undone; its row records who undid it, when, and how many rows went with it."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("batches")}
+    for name, kind in _REMOVAL_COLUMNS.items():
+        if name not in columns:
+            conn.execute(sa.text(f"ALTER TABLE batches ADD COLUMN {name} {kind}"))
+
+
 # Capabilities declare their tables beside this module, on the same METADATA (they import the tables above).
 from geo.store import accounts_schema, workflow_schema  # noqa: E402
 
 # Each entry brings a store from version ``index`` to ``index + 1``; append, never edit. Entries after the
 # first must be idempotent: on a new store ``_create_v1`` has already created every declared table.
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files, workflow_schema.migrate,
-                                                    accounts_schema.migrate]
+                                                     _record_batch_removal, accounts_schema.migrate]
 SCHEMA_VERSION = len(MIGRATIONS)

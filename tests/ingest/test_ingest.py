@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -353,7 +355,8 @@ def test_a_batch_that_fails_half_way_leaves_the_store_unchanged(tmp_store, taxon
     after = {t.name: table_count(tmp_store, t) for t in (schema.reports, schema.batches, schema.quarantine)}
     assert after == before
     assert tmp_store.data_version() == version
-    assert not list(Path(tmp_store.scratch_dir).glob(".veille-import-*"))  # scratch files are gone
+    scratch = Path(tmp_store.scratch_dir or tempfile.gettempdir())  # beside an SQLite file, else the system's
+    assert not list(scratch.glob(f".veille-import-{os.getpid()}-*"))  # scratch files are gone
 
 
 def test_an_unreadable_file_stores_no_batch(tmp_store, taxonomy, tmp_path):

@@ -1,6 +1,8 @@
 """Validation in a child process gives the same store as inline validation, and fails the same way."""
 
 import multiprocessing
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,7 @@ def test_an_import_stopped_by_its_caller_stops_its_workers_and_leaves_nothing(tm
     with pytest.raises(KeyboardInterrupt):
         import_file(tmp_store, write(tmp_path, ROWS), taxonomy=taxonomy, chunk_rows=7, workers=2, on_progress=stop)
     assert multiprocessing.active_children() == []
-    assert not list(Path(tmp_store.scratch_dir).glob(".veille-import-*"))
+    scratch = Path(tmp_store.scratch_dir or tempfile.gettempdir())  # beside an SQLite file, else the system's
+    assert not list(scratch.glob(f".veille-import-{os.getpid()}-*"))
     assert tmp_store.count_reports() == 0
     assert tmp_store.list_batches().empty

@@ -110,6 +110,7 @@ def test_both_ways_of_loading_store_the_same(tmp_path, tmp_store, db_url):
     assert stored(tmp_store) == stored(other)
 
 
+@pytest.mark.sqlite_only
 def test_staging_files_are_detached_after_commit_and_after_rollback(tmp_path, tmp_store):
     with StageWriter(tmp_path / "a.sqlite") as a:
         chunk = a.write(0, prepared(["x"]), [])
@@ -124,6 +125,7 @@ def test_staging_files_are_detached_after_commit_and_after_rollback(tmp_path, tm
     assert tmp_store.list_batches()["source_name"].tolist() == ["x.csv"]
 
 
+@pytest.mark.sqlite_only
 def test_more_staging_files_than_sqlite_can_attach_are_refused(tmp_path, tmp_store):
     with pytest.raises(StoreError, match="at most 10 staging files"), \
             tmp_store.transaction(attach=[str(tmp_path / f"{i}.sqlite") for i in range(11)]):

@@ -189,7 +189,7 @@ def test_set_neighbourhoods(tmp_store):
         tmp_store.insert_reports(conn, [report("a"), report("b"), report("c", neighbourhood=None)])
     with tmp_store.transaction() as conn:
         tmp_store.set_neighbourhoods(conn, pd.DataFrame({"id": ["a", "c"], "neighbourhood": [None, "sud"]}))
-        positions = tmp_store.read_positions(conn).set_index("id")
+        positions = tmp_store.read_positions(conn).set_index("id").loc[["a", "b", "c"]]
     assert positions["neighbourhood"].isna().tolist() == [True, False, False]
     assert positions.loc["c", "neighbourhood"] == "sud"
 

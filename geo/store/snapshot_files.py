@@ -1,0 +1,57 @@
+"""Snapshot files: their names, their dictionary encoding and their atomic writing (pyarrow only).
+
+Kept apart from :mod:`geo.store.snapshot` so that the child process that builds a snapshot imports nothing
+but pyarrow and the ADBC driver.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["DICTIONARY_COLUMNS", "snapshot_path", "write_snapshot", "PREFIX"]
+
+# Low-cardinality text columns stored as dictionaries (integer codes in memory).
+DICTIONARY_COLUMNS: tuple[str, ...] = ("category", "registre", "status", "neighbourhood", "team", "partner")
+PREFIX = "reports-v"
+
+
+def snapshot_path(folder: Path, version: int) -> Path:
+    """Return the file of the snapshot of data version ``version`` in ``folder``."""
+    return folder / f"{PREFIX}{version}.parquet"
+
+
+def _encode(table: pa.Table) -> pa.Table:
+    """Dictionary-encode the low-cardinality text columns of ``table``."""
+    for name in DICTIONARY_COLUMNS:
+        index = table.schema.get_field_index(name)
+        if index >= 0 and not pa.types.is_dictionary(table.schema.field(index).type):
+            column = table.column(index).cast(pa.string())
+            table = table.set_column(index, name, column.dictionary_encode())
+    return table
+
+
+def write_snapshot(table: pa.Table, folder: Path, version: int) -> Path:
+    """Write ``table`` as the snapshot of ``version`` (atomically) and remove older snapshots; return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = snapshot_path(folder, version)
+    fd, tmp = tempfile.mkstemp(prefix=".building-", suffix=".parquet", dir=folder)
+    os.close(fd)
+    try:
+        pq.write_table(_encode(table), tmp, compression="lz4", row_group_size=256 * 1024)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    for old in folder.glob(f"{PREFIX}*.parquet"):
+        if old != target:
+            try:
+                if int(old.stem[len(PREFIX):]) < version:
+                    old.unlink()
+            except (ValueError, OSError):
+                continue
+    return target
