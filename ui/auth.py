@@ -17,6 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.errors import InputError
 from geo.sharing import accounts
@@ -133,6 +134,10 @@ def require_user() -> User:
     if not settings.auth_enabled:
         st.session_state[_USER] = LOCAL_USER
         return LOCAL_USER
+    if get_script_run_ctx() is None:
+        # Not run by Streamlit (bare mode: ``python dashboard.py``, or a multiprocessing child re-running the
+        # entry script): st.stop() does nothing there and nothing reaches any browser; end the script quietly.
+        return LOCAL_USER
     mapping = _oidc_mapping()
     if mapping is not None:
         user = _oidc_user(mapping, settings)
@@ -194,7 +199,12 @@ def guard(page: str) -> User:
 
 def _page_name(page: st.Page) -> str:
     source = getattr(page, "_page", None)
-    return Path(str(source)).stem if isinstance(source, str | Path) else page.url_path
+    if isinstance(source, str | Path):
+        return Path(str(source)).stem
+    try:
+        return page.url_path
+    except AttributeError:  # a page built outside a Streamlit run has no path: opened by nobody
+        return ""
 
 
 def allowed_pages(pages: Mapping[str, Sequence[st.Page]], user: User) -> dict[str, list[st.Page]]:
