@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import auth, loaders
 from ui.filters import current_filter
+from ui.trends import show_strongest_rises
 from ui.widgets import empty_store_message
 
 auth.guard("accueil")
@@ -56,3 +57,5 @@ with right:
         st.info("Aucun signalement pour cette sélection.")
     else:
         st.dataframe(latest, hide_index=True, width="stretch")
+
+show_strongest_rises(flt)

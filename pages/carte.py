@@ -6,6 +6,7 @@ from streamlit_folium import st_folium
 
 from ui import auth, loaders
 from ui.filters import current_filter
+from ui.hotspots import add_hotspot_layers, hotspot_controls, show_cell_series
 from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message, weekly_sparkline
 
@@ -28,6 +29,7 @@ with st.expander("Couches et fond de carte", expanded=False):
     basemap = c3.selectbox("Fond de carte", list(BASEMAPS), format_func=BASEMAPS.get, key="carte_fond")
     tile_url = c3.text_input("URL des tuiles (facultatif)", key="carte_url",
                              help="Modèle XYZ, par ex. https://tuiles.exemple.fr/{z}/{x}/{y}.png") or None
+hot_choice = hotspot_controls()
 options = MapOptions(layers=tuple(layers), measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
 
 reports = loaders.filtered_reports(flt)
@@ -35,6 +37,7 @@ st.caption(f"{len(reports):,} signalements dans la sélection.".replace(",", "\u
 map_col, panel_col = st.columns([5, 3], gap="medium")
 with map_col:
     fmap = explorer_map(flt, options)
+    add_hotspot_layers(fmap, flt, hot_choice)
     clicked = st_folium(fmap, key="carte_explorer", height=620, use_container_width=True,
                         returned_objects=["last_active_drawing"])
 feature = (clicked or {}).get("last_active_drawing") or {}
@@ -44,6 +47,8 @@ if code:
 code = st.session_state.get("carte_quartier")
 
 with panel_col:
+    if (feature.get("properties") or {}).get("cell") and hot_choice.kind != "none":
+        show_cell_series(flt, hot_choice, feature["properties"]["cell"])
     names = loaders.neighbourhood_names()
     if not code or code not in names.index:
         st.info("Cliquez sur un quartier de la carte pour afficher son détail.")

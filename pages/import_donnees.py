@@ -15,19 +15,25 @@ st.caption("CSV (Excel français, KoboToolbox, ODK Central, FixMyStreet), XLSX, 
            "(JSON). Le format est reconnu automatiquement ; complétez les colonnes qu'il n'a pas pu deviner.")
 with st.expander("Imports déjà faits (lots) — annuler un import", expanded=False):
     import_batches.batch_history()
-upload = st.file_uploader("Fichier", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg"], key="import_fichier")
+upload = st.file_uploader("Fichier", type=["csv", "txt", "tsv", "xlsx", "xlsm", "ods", "xls", "geojson", "json",
+                                          "gpkg", "zip"], key="import_fichier")
 if upload is None:
     st.info("Choisissez un fichier à importer.")
     st.stop()
 
 path = import_form.keep_upload(upload)
+try:
+    part = import_form.part_widget(path, key=f"import_part_{path.parent.name}")
+except InputError as exc:
+    st.error(f"Fichier illisible : {exc}")
+    st.stop()
 with st.expander("Options de lecture", expanded=False):
     o1, o2, o3 = st.columns(3)
     time_format = o1.text_input("Format des dates (facultatif)", placeholder="%d/%m/%Y %H:%M", key="import_fmt")
     encoding = o2.selectbox("Encodage", ["auto", "utf-8", "utf-8-sig", "cp1252", "latin-1"], key="import_enc")
     sep = o3.selectbox("Séparateur", ["auto", ";", ",", "tab", "|"], key="import_sep")
 base = ImportOptions(time_format=time_format or None, encoding=None if encoding == "auto" else encoding,
-                     sep={"auto": None, "tab": "\t"}.get(sep, sep), timezone=loaders.settings().timezone)
+                     sep={"auto": None, "tab": "\t"}.get(sep, sep), timezone=loaders.settings().timezone, **part)
 try:
     first = import_form.preview(path, base)
 except InputError as exc:
@@ -36,9 +42,11 @@ except InputError as exc:
 
 st.subheader("Colonnes")
 st.caption(import_form.describe(first))
+for warning in first.warnings:
+    st.warning(warning)
 chosen = import_form.column_widgets(first.columns, first.mapping, key=f"import_col_{path.parent.name}")
 options = ImportOptions(columns=chosen, time_format=base.time_format, encoding=base.encoding, sep=base.sep,
-                        timezone=base.timezone)
+                        timezone=base.timezone, sheet=base.sheet, layer=base.layer)
 check = import_form.preview(path, options) if chosen else first
 if check.problem:
     st.warning(check.problem)

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.ingest.entry import FieldEntry
-from ui import auth, entry_form, loaders
+from ui import auth, entry_form, loaders, photo_input
 
 auth.guard("saisie")
 
@@ -22,6 +22,7 @@ clicked = st_folium(entry_form.entry_map(point), key="saisie_carte", height=320,
                     returned_objects=["last_clicked"])
 entry_form.take_click(clicked)
 
+photos = photo_input.photo_fields()
 errors = st.session_state.get("saisie_erreurs", {})
 with st.form("saisie", clear_on_submit=False, border=True):
     c1, c2 = st.columns(2)
@@ -52,6 +53,7 @@ if submitted:
     st.session_state["saisie_erreurs"] = result.errors
     if result.ok:
         st.session_state["saisie_dernier"] = result.report_id
+        photo_input.save_with_report(result.report_id, photos, added_by=auth.who() or team or None)
     st.rerun()  # redraw the map with the new report, or the form with its errors
 elif st.session_state.get("saisie_dernier") and not errors:
     st.success(f"Signalement enregistré ({st.session_state['saisie_dernier']}). Il apparaît sur la carte.")

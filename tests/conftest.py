@@ -48,7 +48,7 @@ def taxonomy() -> Taxonomy:
 
 BACKENDS = [b.strip() for b in os.environ.get("VEILLE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
 # Test folders whose store tests run on every backend (the others run on SQLite only).
-BOTH_BACKENDS_DIRS = ("store", "ingest", "analysis", "pages", "cli")
+BOTH_BACKENDS_DIRS = ("store", "ingest", "analysis", "pages", "cli", "workflow")
 _DATABASES = itertools.count()
 
 

@@ -28,7 +28,7 @@ from geo.sharing.roles import COORDINATEUR, ROLES, may_do, may_open
 from ui import loaders
 
 __all__ = ["LOCAL_USER", "sharing_settings", "require_user", "current_user", "guard", "allowed_pages", "record",
-           "may", "logout"]
+           "may", "who", "logout"]
 
 LOCAL_USER = User(login="local", role=COORDINATEUR, display_name="Utilisation locale (sans connexion)")
 _TOKEN, _USER, _NOTICE, _OIDC_SINCE = "auth_jeton", "auth_utilisateur", "auth_message", "auth_oidc_depuis"
@@ -166,6 +166,12 @@ def require_user() -> User:
 def current_user() -> User | None:
     """Return the user signed in for this run (set by :func:`require_user`), or ``None``."""
     return st.session_state.get(_USER)
+
+
+def who() -> str | None:
+    """Return the signed-in account's login, or ``None`` without sign-in (``VEILLE_AUTH=off``)."""
+    user = current_user()
+    return user.login if user is not None and user != LOCAL_USER else None
 
 
 def may(action: str) -> bool:

@@ -11,9 +11,12 @@ import streamlit as st
 from geo.ingest.formats import FIELD_LABELS, MAPPABLE_FIELDS, REQUIRED_FIELDS, ColumnMapping
 from geo.ingest.importer import ImportOptions, ImportSummary, import_file
 from geo.ingest.preview import FilePreview, preview_file
+from geo.ingest.readers import list_parts
+from geo.workflow.imported import record_import_history
 from ui import auth, loaders
 
-__all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "preview", "run_import", "show_mapping"]
+__all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "part_widget", "preview", "run_import",
+           "show_mapping"]
 _UPLOADS = Path(tempfile.gettempdir()) / "veille-imports"
 
 
@@ -43,17 +46,67 @@ def column_widgets(columns: list[str], detected: ColumnMapping | None, *, key: s
     return chosen
 
 
+_PART_LABELS = {"sheet": ("Feuille", "Toutes les feuilles de même en-tête (ou la seule remplie)"),
+                "layer": ("Couche", "Toutes les couches de même en-tête (ou la seule remplie)"),
+                "member": ("Fichier de l'archive", "Choisissez un fichier")}
+
+
+@st.cache_data(max_entries=16, show_spinner="Lecture du fichier…")
+def _parts(path: str) -> tuple[str, list[tuple[str, int]]]:
+    return list_parts(path)
+
+
+def part_widget(path: Path, *, key: str) -> dict[str, str | None]:
+    """Offer the choice of a sheet, layer or archive member when the file holds several; return the options.
+
+    Returns
+    -------
+    dict
+        ``{"sheet": …, "layer": …}`` as :class:`geo.ingest.importer.ImportOptions` takes them (``None``: automatic).
+
+    Raises
+    ------
+    geo.errors.InputError
+        When the file cannot be read.
+    """
+    kind, parts = _parts(str(path))
+    if not parts:
+        return {"sheet": None, "layer": None}
+    label, automatic = _PART_LABELS[kind]
+    names = [name for name, _ in parts]
+    counts = dict(parts)
+    choices = [None, *names] if kind != "member" else names
+
+    def shown(name: str | None) -> str:
+        if name is None:
+            return automatic
+        return name if kind == "member" else f"{name} ({counts[name]} ligne{'s' if counts[name] > 1 else ''})"
+
+    chosen = st.selectbox(f"{label} à importer", choices, format_func=shown, key=key,
+                          help=f"Le fichier contient plusieurs {label.lower()}s : choisissez celle à importer.")
+    return {"sheet": chosen, "layer": None} if kind == "sheet" else {"sheet": None, "layer": chosen}
+
+
 _PROFILES = {"kobo": "KoboToolbox", "odk": "ODK Central", "open311": "Open311 GeoReport v2",
              "fixmystreet": "FixMyStreet", "geo": "fichier géographique", "table": "tableau"}
-_DETAILS = {"encoding": "encodage", "separator": "séparateur", "crs": "système de coordonnées", "sheet": "feuille"}
+_DETAILS = {"encoding": "encodage", "separator": "séparateur", "crs": "système de coordonnées", "sheet": "feuille",
+            "sheets": "feuilles", "layer": "couche", "layers": "couches", "header_row": "en-tête ligne",
+            "archive_member": "fichier de l'archive"}
 
 
 def describe(found: FilePreview) -> str:
     """Return a French line saying what the importer recognised in the file."""
     kind = _PROFILES.get(found.mapping.profile, found.mapping.profile) if found.mapping else found.format.upper()
-    details = [f"{_DETAILS.get(k, k)} « {'tabulation' if v == chr(9) else v} »" for k, v in found.details.items()
-               if v not in (None, "")]
+    details = [f"{_DETAILS.get(k, k)} « {_detail_text(v)} »" for k, v in found.details.items() if v not in (None, "")]
     return f"Format reconnu : **{kind}**" + (" · " + ", ".join(details) if details else "")
+
+
+def _detail_text(value: object) -> str:
+    if value == "\t":
+        return "tabulation"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
 
 
 @st.cache_data(max_entries=16, show_spinner="Lecture du fichier…")
@@ -82,6 +135,8 @@ def run_import(path: Path, options: ImportOptions) -> ImportSummary:
     user = auth.current_user()
     summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress,
                           imported_by=user.login if user else None)
+    if summary.batch_id is not None and summary.stored:  # statuses of the file become history entries
+        record_import_history(loaders.store(), summary.batch_id, timezone=loaders.settings().timezone)
     bar.progress(1.0, text="Import terminé")
     auth.record("import", f"lot {summary.batch_id} : {path.name}, {summary.stored} signalements enregistrés")
     loaders.refresh()

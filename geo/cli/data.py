@@ -15,6 +15,7 @@ from geo.ingest.territory import install_territory, read_boundaries
 from geo.settings import Settings
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from geo.workflow.imported import record_import_history
 
 _COLUMN_HELP = {
     "lat": "de la latitude", "lon": "de la longitude", "time": "de la date d'observation",
@@ -32,10 +33,12 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                                                       "description", "severity", "status", "team", "author")}
     options = ImportOptions(
         columns={k: v for k, v in columns.items() if v}, time_format=args.time_format, encoding=args.encoding,
-        sep=args.sep, source=args.source, crs=args.crs, timezone=settings.timezone,
+        sep=args.sep, source=args.source, crs=args.crs, timezone=settings.timezone, sheet=args.sheet, layer=args.layer,
         category_map=read_category_map(args.category_map) if args.category_map else {},
     )
     summary = import_file(store, args.path, taxonomy=taxonomy, options=options)
+    if summary.batch_id is not None and summary.stored:  # statuses of the file become history entries
+        record_import_history(store, summary.batch_id, timezone=settings.timezone)
     for warning in summary.warnings:
         say(f"attention : {warning}")
     status = 0
@@ -115,6 +118,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     imp.add_argument("--time-format", metavar="FMT", help="format strptime des dates, ex. %%d/%%m/%%Y %%H:%%M")
     imp.add_argument("--encoding", help="encodage du CSV (détecté sinon : UTF-8, UTF-8 BOM, cp1252)")
     imp.add_argument("--sep", help="séparateur du CSV (détecté sinon)")
+    imp.add_argument("--sheet", metavar="NOM", help="feuille du classeur à importer (nom, ou numéro à partir de 1 ; "
+                     "défaut : la seule feuille remplie, ou toutes celles de même en-tête)")
+    imp.add_argument("--layer", metavar="NOM", help="couche du GeoPackage, ou fichier de l'archive zip, à importer "
+                     "(nom, ou numéro à partir de 1)")
     imp.add_argument("--source", help="espace de noms des identifiants source (défaut : le format reconnu)")
     imp.add_argument("--crs", help="CRS des colonnes de coordonnées s'il ne s'agit pas de WGS84 (ex. 2154)")
     imp.add_argument("--category-map", type=Path, metavar="FILE",

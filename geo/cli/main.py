@@ -22,7 +22,7 @@ __all__ = ["main", "build_parser", "GROUPS"]
 # ``--help`` lists them. A run imports only the module of its subcommand (their imports cost up to a second).
 GROUPS: dict[str, tuple[str, ...]] = {
     "data": ("import", "territory", "recategorize", "batches"),
-    "analysis": ("aggregate",),
+    "analysis": ("aggregate", "hotspots", "emerging", "trends"),
     "demo": ("demo",),
     "workflow": ("partners", "status", "reports", "report"),
     "sharing": ("users", "retention", "export"),

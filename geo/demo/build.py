@@ -6,6 +6,7 @@ import hashlib
 
 import pandas as pd
 
+from geo.demo.followup import simulate_followup
 from geo.demo.reports import generate_demo_reports
 from geo.demo.territory import DEMO_TERRITORY_NOTE, build_demo_territory
 from geo.ingest.importer import report_tuples
@@ -68,5 +69,6 @@ def build_demo_store(store: Store, *, taxonomy: Taxonomy, reports: int = 20_000,
         counts["duplicates"] = counts["read"] - counts["stored"]
         store.finish_batch(conn, batch_id, counts)
     registry = load_registry_files(store, DEMO_PARTNERS, DEMO_ROUTING, taxonomy=taxonomy)  # routes the reports
+    simulate_followup(store, taxonomy=taxonomy, seed=seed, end=end if end is not None else pd.Timestamp.now(tz="UTC"))
     return {**counts, "batch_id": batch_id, "neighbourhoods": len(territory), "partners": registry["partners"],
             "note": DEMO_TERRITORY_NOTE}

@@ -16,8 +16,8 @@ Planted structure (all relative to ``end``, see ``data/README.md``):
   category x :data:`AUGUST_FACTOR` in August (holidays);
 * weekdays: daytime categories mostly Monday-Friday 9h-19h; ``regroupement``,
   ``nuisance_sonore`` and ``rodeo`` mostly in the evening, Friday and Saturday;
-* the three entries of :data:`PLANTED_PATTERNS` (persistent hotspot, emerging
-  hotspot, spike);
+* the four entries of :data:`PLANTED_PATTERNS` (persistent hotspot, emerging
+  hotspot, spike, rise);
 * :data:`OUTSIDE_SHARE` of reports in a ring 20-500 m outside the territory.
 """
 
@@ -73,7 +73,7 @@ class PlantedPattern:
     Attributes
     ----------
     kind : str
-        ``"persistent_hotspot"``, ``"emerging_hotspot"`` or ``"spike"``.
+        ``"persistent_hotspot"``, ``"emerging_hotspot"``, ``"spike"`` or ``"rise"``.
     quartier : str
         Territory ``code`` the pattern lies in.
     category : str
@@ -88,7 +88,8 @@ class PlantedPattern:
     share : float
         Fraction of ``n`` added inside the disc (0 for a spike).
     factor : float
-        Spike: multiplier of the quartier x category baseline over the window.
+        Spike: multiplier of the quartier x category baseline over the window;
+        rise: the multiplier reached on the window's last day, from 1 at its start.
         Unused (1.0) for hotspots; an emerging hotspot's rate instead grows
         linearly from ~0 on the window's first day to its maximum on the last.
     """
@@ -108,7 +109,7 @@ PLANTED_PATTERNS = MappingProxyType({
     # Dumped waste near the Grésilles shopping square, all period long.
     "persistent_hotspot": PlantedPattern(
         "persistent_hotspot", "gresilles", "proprete", lat=47.3380, lon=5.0640,
-        radius_m=150.0, share=0.012,
+        radius_m=150.0, share=0.04,
     ),
     # Tags near the campus: nothing planted before 8 weeks ago, then a linear rise.
     "emerging_hotspot": PlantedPattern(
@@ -119,6 +120,10 @@ PLANTED_PATTERNS = MappingProxyType({
     "spike": PlantedPattern(
         "spike", "fontaine-d-ouche", "parties_communes", weeks_before_end=(2.0, 0.0),
         factor=6.0,
+    ),
+    # Incivilities in the city centre: the rate rises linearly to 4x over the last 78 weeks.
+    "rise": PlantedPattern(
+        "rise", "centre-ville", "incivilite", weeks_before_end=(78.0, 0.0), factor=4.0,
     ),
 })
 
@@ -372,6 +377,10 @@ def generate_demo_reports(
         if p.kind == "spike":
             lo, hi = 7 * p.weeks_before_end[1], 7 * p.weeks_before_end[0]
             weights[qi[p.quartier], ci[p.category], (age >= lo) & (age < hi)] *= p.factor
+        elif p.kind == "rise":  # 1x before the window, then linearly up to `factor` on its last day
+            lo, hi = 7 * p.weeks_before_end[1], 7 * p.weeks_before_end[0]
+            ramp = np.clip((hi - age) / (hi - lo), 0, 1)
+            weights[qi[p.quartier], ci[p.category]] *= 1 + (p.factor - 1) * ramp
     row_q = list(range(len(terr)))
     for r, p in enumerate(discs, start=len(terr)):
         w = np.zeros((n_cat, len(days)))

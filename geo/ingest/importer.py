@@ -62,6 +62,9 @@ class ImportOptions:
         GeoJSON and GeoPackage, the CRS of the file when it declares none or a wrong one.
     timezone
         Zone of times written without offset.
+    sheet, layer
+        The workbook sheet, or the GeoPackage layer / zip member, to read (name or number from 1); by default
+        the only one holding rows, or all of them when they share one header.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -72,6 +75,8 @@ class ImportOptions:
     category_map: Mapping[str, str] = field(default_factory=dict)
     crs: str | int | None = None
     timezone: str = "Europe/Paris"
+    sheet: str | None = None
+    layer: str | None = None
 
 
 @dataclass
@@ -146,7 +151,8 @@ def import_file(
     if options.crs is not None:
         parse_crs(options.crs)  # refuse an unknown CRS before anything is read
     reader = partial(open_source, path, encoding=options.encoding, sep=options.sep, chunk_rows=chunk_rows,
-                     crs=options.crs)
+                     crs=options.crs,
+                     sheet=options.sheet, layer=options.layer)
     source = reader()
     overrides = {**options.columns, "time_format": options.time_format}
     mapping = detect_mapping(source.columns, overrides=overrides, source=options.source)
@@ -190,6 +196,7 @@ def import_file(
         summary.swapped_coordinates = validated.swapped
         staged = validated.staged
         provenance = {"mapping": mapping.as_dict(), **source.details, "category_map": dict(options.category_map)}
+        summary.warnings.extend(source.warnings)  # after the chunks: reading them may add some
         parts = kept.result()
         with store.transaction(attach=[chunk.path for chunk in staged]) as conn:
             summary.batch_id = store.begin_batch(conn, source_name=source.name, content_hash=source.content_hash,
@@ -205,7 +212,8 @@ def import_file(
                 reused.extend(loaded.reused)
             if reused:
                 raw = raw_rows_by_number(path, [r.row_number for r in reused], encoding=job_encoding,
-                                         sep=source.details.get("separator", options.sep), crs=options.crs)
+                                         sep=source.details.get("separator", options.sep), crs=options.crs,
+                                         sheet=options.sheet, layer=options.layer)
                 store.insert_quarantine(conn, [r.quarantine_entry(batch_id=summary.batch_id, column=mapping.id,
                                                                   raw=raw.get(r.row_number, "{}")) for r in reused])
                 summary.quarantined += len(reused)

@@ -32,9 +32,10 @@ class FilePreview:
     rows
         The first rows with a ``problèmes`` column (empty when the row would be stored).
     warnings
-        What the import would warn about the mapping: time taken from form metadata, order of day and
-        month in dates (decided on the first :data:`ORDER_SAMPLE_ROWS` rows; the import decides on the
-        whole file).
+        What the reader noticed in the file (sheets read together, title lines, encodings, suspicious text),
+        then what the import would warn about the mapping: time taken from form metadata, order of day and
+        month in dates (decided on the first :data:`ORDER_SAMPLE_ROWS` rows; the import decides on the whole
+        file).
     """
 
     format: str
@@ -65,7 +66,8 @@ def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoData
     """
     options = options or ImportOptions()
     source = open_source(path, encoding=options.encoding, sep=options.sep, chunk_rows=max(rows, ORDER_SAMPLE_ROWS),
-                         crs=options.crs)
+                         crs=options.crs,
+                         sheet=options.sheet, layer=options.layer)
     sample = next(iter(source.chunks), pd.DataFrame(columns=source.columns))
     first = sample.head(rows)
     visible = [c for c in first.columns if not c.startswith("__")]
@@ -73,7 +75,7 @@ def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoData
         mapping = detect_mapping(source.columns, overrides={**options.columns, "time_format": options.time_format},
                                  source=options.source)
     except InputError as exc:
-        return FilePreview(source.format, source.details, visible, None, str(exc), first[visible])
+        return FilePreview(source.format, source.details, visible, None, str(exc), first[visible], source.warnings)
     warnings = [w for w in [time_source_warning(mapping)] if w]
     if mapping.time is not None and not mapping.time_format:
         evidence = order_evidence(sample[mapping.time])
@@ -86,4 +88,4 @@ def preview_file(path: Path | str, *, taxonomy: Taxonomy, territory: gpd.GeoData
     table = first[visible].copy()
     table.insert(0, "problèmes", [problems.get(i, "") for i in first.index])
     table.insert(0, "ligne", first.index)
-    return FilePreview(source.format, source.details, visible, mapping, None, table, warnings)
+    return FilePreview(source.format, source.details, visible, mapping, None, table, [*source.warnings, *warnings])

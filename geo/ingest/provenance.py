@@ -82,7 +82,8 @@ def raw_row(store: Store, report_id: str) -> dict[str, str] | None:
         path = restore_file(store, report["batch_id"], Path(tmp))
         if path is None:
             return None
-        source = open_source(path, encoding=options.get("encoding"), sep=options.get("separator"))
+        source = open_source(path, encoding=options.get("encoding"), sep=options.get("separator"),
+                             sheet=options.get("sheet"), layer=options.get("layer") or options.get("archive_member"))
         for chunk in source.chunks:
             if report["row_number"] in chunk.index:
                 row = chunk.loc[report["row_number"]]

@@ -23,6 +23,10 @@ ROLES: Final[Mapping[str, str]] = MappingProxyType({
 PAGE_ROLES: Final[Mapping[str, frozenset[str]]] = MappingProxyType({
     "accueil": frozenset({COORDINATEUR, EQUIPE}),
     "carte": frozenset({COORDINATEUR, EQUIPE}),
+    "tendances": frozenset({COORDINATEUR, EQUIPE}),
+    "signalements": frozenset({COORDINATEUR, EQUIPE}),
+    "partenaires": frozenset({COORDINATEUR}),  # the registry and the routing table: coordinators only
+    "bilan": frozenset({COORDINATEUR}),
     "saisie": frozenset({COORDINATEUR, EQUIPE}),
     "import_donnees": frozenset({COORDINATEUR}),
     "partage": frozenset({COORDINATEUR}),

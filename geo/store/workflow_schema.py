@@ -18,6 +18,7 @@ from geo.store.schema import reports, status_history
 
 __all__ = ["partners", "routing", "photos", "DEFAULT_NEIGHBOURHOOD", "migrate", "route_reports", "route_batch"]
 
+_CASE_ROUTES = 400
 DEFAULT_NEIGHBOURHOOD = "*"
 """Neighbourhood of a category's default route (used where no route names the report's quartier)."""
 
@@ -87,16 +88,33 @@ def route_reports(conn: sa.Connection, *, where: sa.ColumnElement[bool] | None =
     int
         The number of reports the statement visited.
     """
-    if conn.execute(sa.select(routing.c.category).limit(1)).first() is None:
+    routes = conn.execute(sa.select(routing.c.category, routing.c.neighbourhood, routing.c.partner)
+                          .order_by(routing.c.category, routing.c.neighbourhood).limit(_CASE_ROUTES + 1)).all()
+    if not routes:
         return 0
-    exact = routing.alias("exact_route")
-    default = routing.alias("default_route")
-    partner = sa.func.coalesce(
-        sa.select(exact.c.partner).where(exact.c.category == reports.c.category,
-                                         exact.c.neighbourhood == reports.c.neighbourhood).scalar_subquery(),
-        sa.select(default.c.partner).where(default.c.category == reports.c.category,
-                                           default.c.neighbourhood == DEFAULT_NEIGHBOURHOOD).scalar_subquery(),
-    )
+    if len(routes) <= _CASE_ROUTES:
+        # the table written into the statement: a third faster than looking it up for each of a million rows
+        per_category: dict[str, dict[str, str]] = {}
+        for category, place, partner_id in routes:
+            per_category.setdefault(category, {})[place] = partner_id
+        whens = []
+        for category, places in per_category.items():
+            default_id = places.get(DEFAULT_NEIGHBOURHOOD)
+            otherwise = sa.null() if default_id is None else sa.literal(default_id)
+            exact = [(reports.c.neighbourhood == place, sa.literal(pid)) for place, pid in places.items()
+                     if place != DEFAULT_NEIGHBOURHOOD]
+            value = sa.case(*exact, else_=otherwise) if exact else otherwise
+            whens.append((reports.c.category == category, value))
+        partner = sa.case(*whens, else_=sa.null())
+    else:
+        exact = routing.alias("exact_route")
+        default = routing.alias("default_route")
+        partner = sa.func.coalesce(
+            sa.select(exact.c.partner).where(exact.c.category == reports.c.category,
+                                             exact.c.neighbourhood == reports.c.neighbourhood).scalar_subquery(),
+            sa.select(default.c.partner).where(default.c.category == reports.c.category,
+                                               default.c.neighbourhood == DEFAULT_NEIGHBOURHOOD).scalar_subquery(),
+        )
     statement = reports.update().values(partner=partner)
     if where is not None:
         statement = statement.where(where)

@@ -26,7 +26,7 @@ from geo.workflow.partners import Partner, read_partners, read_partners_csv, rea
 
 __all__ = ["ROUTING_COLUMNS", "DEFAULT_NEIGHBOURHOOD", "OUTSIDE_TERRITORY", "read_routing", "read_routing_csv",
            "check_routes", "replace_partners", "replace_routing", "load_registry", "load_registry_files", "route",
-           "route_many", "reroute_reports", "missing_routes", "routable_categories"]
+           "route_many", "reroute_reports", "missing_routes", "routable_categories", "change_category"]
 
 ROUTING_COLUMNS = ("category", "neighbourhood", "partner")
 OUTSIDE_TERRITORY = "(hors territoire)"
@@ -269,3 +269,31 @@ def missing_routes(store: Store, taxonomy: Taxonomy, *, routes: pd.DataFrame | N
         [(c, OUTSIDE_TERRITORY if n is None else n, counts.get((c, n), 0)) for c, n in missing],
         columns=["category", "neighbourhood", "open_reports"],
     ).astype({"open_reports": "int64"})
+
+
+def change_category(store: Store, report_ids: Sequence[str], category: str, *, taxonomy: Taxonomy) -> int:
+    """Give reports another category (and its registre) and route them again, in one transaction.
+
+    Returns
+    -------
+    int
+        The number of reports changed.
+
+    Raises
+    ------
+    InputError
+        When ``category`` is not a category code of the taxonomy.
+    """
+    if category not in taxonomy.categories:
+        raise InputError(f"catégorie inconnue {category!r} ; attendue l'une de {', '.join(taxonomy.categories)}")
+    table = schema.reports
+    ids = list(dict.fromkeys(report_ids))
+    changed = 0
+    with store.transaction() as conn:
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            changed += int(conn.execute(table.update().where(table.c.id.in_(part)).values(
+                category=category, registre=taxonomy.registre_of(category),
+                updated_at=int(pd.Timestamp.now(tz="UTC").timestamp()))).rowcount)
+        reroute_reports(conn, ids)
+    return changed

@@ -228,3 +228,14 @@ def test_spike_last_two_weeks(reports: pd.DataFrame) -> None:
 def test_older_reports_more_often_closed(reports: pd.DataFrame) -> None:
     is_open = reports["status"].isin(["nouveau", "transmis", "pris_en_charge"])
     assert is_open[reports["age_days"] < 7].mean() > 3 * is_open[reports["age_days"] > 90].mean()
+
+
+def test_rise_over_the_last_year(reports: pd.DataFrame) -> None:
+    p = PLANTED_PATTERNS["rise"]
+    mask = (reports["quartier"] == p.quartier) & (reports["category"] == p.category)
+    age = reports.loc[mask, "age_days"]
+    last13, before = (age < 91).sum(), ((age >= 546) & (age < 819)).sum() / 3  # 13-week mean before the window
+    assert last13 > 2 * before  # rate ≈ 3.75x over the window's last quarter, against 1x before it
+    # the other categories of the quartier do not rise
+    other = reports.loc[(reports["quartier"] == p.quartier) & (reports["category"] != p.category), "age_days"]
+    assert (other < 91).sum() < 1.3 * ((other >= 546) & (other < 819)).sum() / 3

@@ -18,10 +18,12 @@ from shapely.geometry import Point
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-NAV = {"Accueil": "/", "Carte": "/carte", "Saisie": "/saisie", "Import": "/import_donnees", "Partage": "/partage",
-       "Comptes": "/comptes"}
+NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Saisie": "/saisie",
+       "Import": "/import_donnees", "Signalements": "/signalements", "Partenaires": "/partenaires",
+       "Bilan": "/bilan", "Partage": "/partage", "Comptes": "/comptes"}
 TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
-          "Import": "Importer des signalements"}
+          "Import": "Importer des signalements", "Signalements": "Signalements",
+          "Partenaires": "Partenaires et routage", "Bilan": "Bilan d'activité"}
 # A point inside a demo quartier (Centre-ville), with 6 decimals no synthetic report shares.
 ENTRY_POINT = (47.322113, 5.041527)
 MAP_TIMEOUT = 30_000
@@ -194,8 +196,8 @@ def test_first_request_of_a_fresh_server_opens_carte_with_filters_and_sections(
         expect(page.locator("h1", has_text=TITLES["Carte"])).to_be_visible(timeout=30_000)
         sidebar = page.locator('[data-testid="stSidebar"]')
         expect(sidebar.get_by_role("heading", name="Filtres")).to_be_visible(timeout=30_000)
-        expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(  # then the icon's "expand_more"
-            [re.compile(r"^Explorer"), re.compile(r"^Données"), re.compile(r"^Partage")])
+        expect(page.locator('[data-testid="stNavSectionHeader"]')).to_have_text(  # then "expand_more"
+            [re.compile(r"^Explorer"), re.compile(r"^Données"), re.compile(r"^Suivi"), re.compile(r"^Partage")])
         wait_idle(page)
         assert nav_links(page) == list(NAV.items())
         expect(sidebar.get_by_text("Période", exact=True)).to_be_visible()
@@ -238,6 +240,22 @@ def test_every_page_renders_through_the_sidebar_navigation(app_page, e2e_server,
     expect(page.get_by_text("Choisissez un fichier à importer.")).to_be_visible()
     assert_healthy(page, browser_watch, "Import")
     screenshot(page, artifacts_dir, "04_import")
+
+    go_by_nav(page, "Signalements")
+    expect(page.get_by_text("Fiche d'un signalement")).to_be_visible()
+    map_frame(page)  # the open report's place
+    assert_healthy(page, browser_watch, "Signalements")
+    screenshot(page, artifacts_dir, "05_signalements")
+
+    go_by_nav(page, "Partenaires")
+    expect(page.get_by_text("Registre des partenaires")).to_be_visible()
+    assert_healthy(page, browser_watch, "Partenaires")
+    screenshot(page, artifacts_dir, "06_partenaires")
+
+    go_by_nav(page, "Bilan")
+    expect(page.get_by_role("button", name="Télécharger (PDF imprimable)")).to_be_visible(timeout=30_000)
+    assert_healthy(page, browser_watch, "Bilan")
+    screenshot(page, artifacts_dir, "07_bilan")
 
     go_by_nav(page, "Accueil")  # back again: cached maps and data are reused on the second visit
     go_by_nav(page, "Carte")
@@ -456,3 +474,55 @@ def test_import_of_an_excel_fr_csv_shows_the_summary(app_page, e2e_server, brows
     expect(page.get_by_text("« Catégorie inventée » (1)")).to_be_visible()
     assert_healthy(page, browser_watch, "Import, after importing")
     screenshot(page, artifacts_dir, "08_import_resultat")
+
+
+def test_saisie_with_a_photo_shows_it_stripped_in_signalements(app_page, e2e_server, browser_watch, artifacts_dir,
+                                                               tmp_path):
+    import io
+
+    from PIL import ExifTags, Image
+
+    from geo.store.database import Store
+    from geo.workflow.photos import list_photos, read_photo
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "Jeanne Dupont"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (47.0, 19.0, 20.0)
+    photo = tmp_path / "IMG_2001.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), (200, 120, 40)).save(buffer, format="JPEG", exif=exif)
+    photo.write_bytes(buffer.getvalue())
+
+    page = app_page
+    open_page(page, e2e_server, "/saisie", TITLES["Saisie"])
+    map_frame(page)
+    page.locator('[data-testid="stFileUploader"]', has_text="Photos du téléphone").locator(
+        'input[type="file"]').set_input_files(str(photo))
+    expect(page.get_by_text("IMG_2001.jpg")).to_be_visible(timeout=30_000)
+    form = page.locator('[data-testid="stForm"]')
+    form.get_by_label("Latitude").fill(f"{ENTRY_POINT[0] + 0.0003:.6f}")
+    form.get_by_label("Longitude").fill(f"{ENTRY_POINT[1]:.6f}")
+    choose(page, form, "Catégorie", "Veille technique — Tags, graffitis, affichage sauvage")
+    form.get_by_role("button", name="Enregistrer").click()
+    success = page.locator('[data-testid="stAlertContentSuccess"]')
+    expect(success).to_contain_text("enregistré", timeout=30_000)
+    found = re.search(r"enregistré\s*[(:]\s*([^\s)]+?)\)?\.?(?:\s|$)", success.first.inner_text())
+    assert found, success.first.inner_text()
+    report_id = found.group(1)
+    store = Store(e2e_server.db_url)
+    [info] = list_photos(store, report_id)
+    assert info.filename == "IMG_2001.jpg"
+    shown = read_photo(store, info.id)
+    assert b"Jeanne" not in shown and not Image.open(io.BytesIO(shown)).getexif()
+    wait_idle(page)
+    assert_healthy(page, browser_watch, "Saisie with a photo")
+
+    go_by_nav(page, "Signalements")
+    page.get_by_label("Texte ou identifiant").fill(report_id)
+    page.get_by_label("Texte ou identifiant").press("Enter")
+    expect(page.get_by_text("Photos (1)")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
+    wait_idle(page)
+    assert_healthy(page, browser_watch, "Signalements, report with a photo")
+    screenshot(page, artifacts_dir, "08_signalements_photo")

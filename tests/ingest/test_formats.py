@@ -176,11 +176,13 @@ def test_geojson_adds_point_columns(tmp_path):
 
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("vide.csv", b"", "vide"),
-    ("blanc.csv", b"\n\nlat;lon\n", "première ligne est vide"),
-    ("utf16.csv", "lat;lon\n1;2\n".encode("utf-16-le"), "encodage non reconnu"),
+    ("blanc.csv", b"\n\n \n", "que des lignes vides"),
+    ("binaire.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06",
+     "encodage non reconnu"),
     ("inconnu.csv", b"lat;lon;texte\n1;2;\x81\x8d\xc3\n", "encodage non reconnu"),
     ("doublons.csv", b"lat;lat;lon\n1;2;3\n", "colonnes en double"),
-    ("table.ods", b"whatever", "extension '.ods' non prise en charge"),
+    ("table.ods", b"PK\x03\x04whatever", "illisible"),
+    ("notes.pdf", b"%PDF-1.4", "extension '.pdf' non prise en charge"),
     ("liste.json", b'{"foo": 1}', "JSON non reconnu"),
     ("casse.json", b'[{"a": ', "JSON invalide"),
 ])

@@ -36,7 +36,7 @@ def assert_nothing_stored(store) -> None:
     (b"", {}, "le fichier est vide"),
     ("date;categorie;latitude;longitude\n2026-03-02;tags;47.3;5.04;\x81\n".encode("latin-1"), {},
      "encodage non reconnu"),
-    ("date;categorie\n2026-03-02;tags\n".encode("utf-16-le"), {}, "encodage non reconnu"),
+    (b"\x00\x01\x02\x03\x04\x05\x06\x07binary\x00\x01\x02\x03\x04\x05\x06", {}, "encodage non reconnu"),
     (b"date;categorie;latitude;longitude\n", {"encoding": "ebcdic-martien"}, "encodage 'ebcdic-martien' inconnu"),
     ("date;catégorie;latitude;longitude\n".encode("cp1252"), {"encoding": "utf-8"}, "n'est pas en utf-8"),
     (b"date;categorie;latitude;longitude\n2026-03-02;tags;47,3;5,04\n", {"sep": ","},
@@ -45,7 +45,7 @@ def assert_nothing_stored(store) -> None:
     (b"date,categorie,latitude,longitude\n2026-03-02,tags,47.3,5.04\n2026-03-02,tags,47,3,5,04\n", {},
      "ligne mal formée"),
     (b"quand;quoi;ou\n2026-03-02;tags;centre\n", {}, "colonnes non reconnues pour : lat, lon"),
-], ids=["empty", "undecodable", "utf16-no-bom", "unknown-encoding-option", "wrong-encoding-option",
+], ids=["empty", "undecodable", "binary", "unknown-encoding-option", "wrong-encoding-option",
         "wrong-separator-option", "decimal-comma-in-comma-file-row-2", "decimal-comma-in-comma-file-row-3",
         "no-coordinates"])
 def test_unusable_files_are_refused_and_nothing_is_stored(tmp_store, taxonomy, tmp_path, case):

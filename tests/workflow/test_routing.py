@@ -21,6 +21,7 @@ from geo.store.database import Store
 from geo.workflow.partners import read_partners, read_partners_csv
 from geo.workflow.routing import (
     OUTSIDE_TERRITORY,
+    change_category,
     load_registry,
     load_registry_files,
     missing_routes,
@@ -194,6 +195,23 @@ def test_reports_are_routed_at_import_and_by_the_field_form(registry, taxonomy, 
     assert routed[entry.report_id] == "bailleur"
 
 
+@pytest.mark.parametrize("case_routes", [400, 1], ids=["routes-in-statement", "routes-looked-up"])
+def test_both_routing_statements_agree(registry, taxonomy, tmp_path, monkeypatch, case_routes):
+    from geo.store import workflow_schema
+
+    monkeypatch.setattr(workflow_schema, "_CASE_ROUTES", case_routes)
+    lines = ["date;latitude;longitude;categorie"] + [
+        f"01/10/2026 {10 + i}:00;{lat};{lon};{cat}" for i, (cat, (lat, lon)) in enumerate(
+            [(c, p) for c in ("tags", "eclairage", "parties_communes", "rodeo") for p in (NORTH_POINT, SOUTH_POINT,
+                                                                                        OUTSIDE_POINT)])]
+    import_file(registry, write(tmp_path / "s.csv", "\n".join(lines) + "\n"), taxonomy=taxonomy)
+    got = registry.read_reports(columns=("id", "category", "neighbourhood"))
+    routed = partners_of(registry)
+    assert len(got) == 12
+    for r in got.itertuples():
+        assert routed[r.id] == route(registry, r.category, r.neighbourhood), (r.category, r.neighbourhood)
+
+
 def test_changing_category_reroutes(registry, taxonomy, tmp_path):
     path = write(tmp_path / "c.csv", "date;latitude;longitude;categorie\n"
                  f"01/10/2026 10:00;{SOUTH_POINT[0]};{SOUTH_POINT[1]};Lampe cassée\n")
@@ -201,6 +219,12 @@ def test_changing_category_reroutes(registry, taxonomy, tmp_path):
     assert list(partners_of(registry).values()) == [None]
     apply_category_map(registry, {"Lampe cassée": "eclairage"}, taxonomy=taxonomy)
     assert list(partners_of(registry).values()) == ["bailleur"]
+    [rid] = partners_of(registry)
+    assert change_category(registry, [rid], "tags", taxonomy=taxonomy) == 1
+    assert partners_of(registry) == {rid: "police"}
+    assert registry.get_report(rid)["registre"] == "veille_technique"
+    with pytest.raises(InputError, match="catégorie inconnue"):
+        change_category(registry, [rid], "lampe", taxonomy=taxonomy)
 
 
 def test_reloading_reroutes_new_reports_but_not_relayed_ones(registry, taxonomy, tmp_path):
@@ -223,6 +247,7 @@ def test_old_store_gains_partner_column(tmp_path, taxonomy):
     with engine.begin() as conn:  # a version-2 store: reports without the workflow columns
         conn.exec_driver_sql("CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)")
         conn.exec_driver_sql("INSERT INTO meta VALUES ('schema_version', '2'), ('data_version', '0')")
+        conn.exec_driver_sql("CREATE TABLE batches (id INTEGER PRIMARY KEY, source_name TEXT)")
         conn.exec_driver_sql("CREATE TABLE reports (id VARCHAR(96) PRIMARY KEY, category VARCHAR(64), "
                              "neighbourhood VARCHAR(64), status VARCHAR(32), row_number INTEGER)")
         conn.exec_driver_sql("CREATE TABLE status_history (id INTEGER PRIMARY KEY, report_id VARCHAR(96), "
