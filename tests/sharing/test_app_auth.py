@@ -154,7 +154,8 @@ def test_a_partner_cannot_open_another_page(planted_db, monkeypatch):
             at.switch_page(page)
     # the page itself refuses too, whatever the navigation does (v1 multipage run of the file alone)
     token = at.session_state["auth_jeton"]
-    for page in ("carte", "accueil", "saisie", "import_donnees", "partage", "comptes"):
+    for page in ("carte", "accueil", "tendances", "saisie", "import_donnees", "signalements", "partenaires", "bilan",
+                 "partage", "comptes"):
         alone = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=60)
         alone.session_state["auth_jeton"] = token
         alone.run()
@@ -162,16 +163,19 @@ def test_a_partner_cannot_open_another_page(planted_db, monkeypatch):
         assert not alone.dataframe and not alone.get("component_instance"), page
 
 
-def test_an_equipe_account_sees_field_pages_only(planted_db, monkeypatch):
+def test_an_equipe_account_sees_field_pages_only_and_cannot_change_the_routing(planted_db, monkeypatch):
     at = start(planted_db, monkeypatch)
     log_in(at, "terrain", PASSWORD)
     assert "Veille territoriale" in titles(at)
     token = at.session_state["auth_jeton"]
-    for page, allowed in (("saisie", True), ("partage", False), ("comptes", False), ("import_donnees", False)):
+    for page, allowed in (("saisie", True), ("partage", False), ("comptes", False), ("import_donnees", False),
+                          ("partenaires", False), ("bilan", False)):
         alone = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=60)
         alone.session_state["auth_jeton"] = token
         alone.run()
         assert ([e.value for e in alone.error] == [REFUSAL]) is (not allowed), page
+        if page == "partenaires":  # the routing table's editor never reaches an equipe account
+            assert not alone.get("arrow_data_editor") and [b.key for b in alone.button] == ["auth_deconnexion"]
 
 
 def test_the_coordinator_preview_is_what_the_partner_sees(planted_db, monkeypatch):
