@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 from ui import auth, loaders
 from ui.filters import current_filter
 from ui.hotspots import add_hotspot_layers, hotspot_controls, show_cell_series
-from ui.maps import BASEMAPS, LAYERS, MapOptions, explorer_map, panel, panel_open_table
+from ui.maps import BASEMAPS, COLOUR_LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message, weekly_sparkline
 
 auth.guard("carte")
@@ -20,8 +20,11 @@ if loaders.reports().empty:
 flt = current_filter()
 with st.expander("Couches et fond de carte", expanded=False):
     c1, c2, c3 = st.columns(3)
-    layers = c1.multiselect("Couches", list(LAYERS), default=["choropleth", "points"], format_func=LAYERS.get,
-                            key="carte_couches")
+    # One coloured layer at a time: quartiers, heat and H3 cells drawn together became one red blob.
+    colour = c1.radio("Couleur de la carte", list(COLOUR_LAYERS), format_func=COLOUR_LAYERS.get,
+                      key="carte_couleur", help="Une seule couche colorée à la fois, pour qu'elle reste lisible ; "
+                      "les limites des quartiers restent dessinées.")
+    points = c1.toggle("Signalements (points regroupés)", value=True, key="carte_points")
     measure = c2.radio("Quartiers : mesure", ["count", "rate"], key="carte_mesure", horizontal=True,
                        format_func={"count": "Nombre", "rate": "Taux pour 1 000 hab."}.get)
     scheme = c2.radio("Classes", ["quantiles", "fisher_jenks"], key="carte_classes", horizontal=True,
@@ -30,7 +33,8 @@ with st.expander("Couches et fond de carte", expanded=False):
     tile_url = c3.text_input("URL des tuiles (facultatif)", key="carte_url",
                              help="Modèle XYZ, par ex. https://tuiles.exemple.fr/{z}/{x}/{y}.png") or None
 hot_choice = hotspot_controls()
-options = MapOptions(layers=tuple(layers), measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
+layers = tuple(x for x in (colour if colour != "none" else None, "points" if points else None) if x)
+options = MapOptions(layers=layers, measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
 
 reports = loaders.filtered_reports(flt)
 st.caption(f"{len(reports):,} signalements dans la sélection.".replace(",", "\u202f"))

@@ -42,8 +42,6 @@ except InputError as exc:
 
 st.subheader("Colonnes")
 st.caption(import_form.describe(first))
-for warning in first.warnings:
-    st.warning(warning)
 chosen = import_form.column_widgets(first.columns, first.mapping, key=f"import_col_{path.parent.name}")
 options = ImportOptions(columns=chosen, time_format=base.time_format, encoding=base.encoding, sep=base.sep,
                         timezone=base.timezone, sheet=base.sheet, layer=base.layer)

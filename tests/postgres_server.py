@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -78,9 +79,17 @@ class PostgresServer:
         return self.url(name)
 
     def kill(self) -> None:
-        """Kill the server at once (``SIGKILL``), as a crash would."""
-        self.process.kill()
+        """Kill the server and every backend at once (``SIGKILL`` to its process group), as a crash would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
     def start(self) -> None:
         """Start the server again on the same folder and port (after :meth:`kill`)."""
@@ -137,7 +146,7 @@ def running_postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         if server.process.poll() is None:
-            server.process.terminate()
+            server.process.terminate()  # runuser passes it on; the postmaster then stops its backends
             try:
                 server.process.wait(15)
             except subprocess.TimeoutExpired:

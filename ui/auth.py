@@ -213,8 +213,11 @@ def _page_name(page: st.Page) -> str:
         return ""
 
 
-def allowed_pages(pages: Mapping[str, Sequence[st.Page]], user: User) -> dict[str, list[st.Page]]:
-    """Return the navigation's pages that ``user`` may open (empty sections dropped)."""
+def allowed_pages(pages: Sequence[st.Page] | Mapping[str, Sequence[st.Page]],
+                  user: User) -> list[st.Page] | dict[str, list[st.Page]]:
+    """Return the navigation's pages (a list, or sections of pages) that ``user`` may open (empty sections dropped)."""
+    if not isinstance(pages, Mapping):
+        return [p for p in pages if may_open(user.role, _page_name(p))]
     kept = {section: [p for p in items if may_open(user.role, _page_name(p))] for section, items in pages.items()}
     return {section: items for section, items in kept.items() if items}
 

@@ -10,11 +10,21 @@ import streamlit as st
 from geo.analysis.filtering import ReportFilter
 from ui import loaders
 
-__all__ = ["show_filters", "current_filter", "PERIODS"]
+__all__ = ["show_filters", "keep_filters", "current_filter", "PERIODS", "FILTER_KEYS"]
 
 PERIODS = {"7 derniers jours": 7, "4 dernières semaines": 28, "12 dernières semaines": 84,
            "12 derniers mois": 365, "Tout": None, "Dates choisies": "custom"}
 _KEY = "filtre"
+FILTER_KEYS = ("periode", "dates", "registres", "categories", "statuts", "quartiers")
+"""Suffixes of the filter widgets' keys."""
+
+
+def keep_filters(key: str = _KEY) -> None:
+    """Keep the filters' values through a run that does not draw them (Streamlit forgets an undrawn widget's)."""
+    for name in FILTER_KEYS:
+        full = f"{key}_{name}"
+        if full in st.session_state:
+            st.session_state[full] = st.session_state[full]
 
 
 def show_filters(key: str = _KEY) -> ReportFilter:

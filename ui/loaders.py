@@ -6,6 +6,7 @@ and the data version is one cheap query (cached for a second) bumped by every wr
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
 
@@ -126,17 +127,25 @@ def report_details(ids: list[str]) -> pd.DataFrame:
     return _details(settings().db_url, data_version(), tuple(ids))
 
 
-def week_figures(now: pd.Timestamp, flt: ReportFilter) -> dict[str, overview.WeekFigures]:
-    """Return the home page's figures for the filtered reports."""
+def _undated(flt: ReportFilter) -> ReportFilter:
+    return dataclasses.replace(flt, start=None, end=None)
+
+
+def period_figures(windows: overview.PeriodWindows, flt: ReportFilter) -> dict[str, overview.WeekFigures]:
+    """Return the home page's figures: the period of ``windows``, the one before, a year earlier.
+
+    They are counted on the reports kept by every filter but the dates (the two other windows lie
+    outside the chosen dates).
+    """
     tax = taxonomy()
     degradations = [c.code for c in tax.categories.values() if c.kind == "degradation"]
-    return overview.week_figures(filtered_reports(flt), now=now, open_statuses=tax.open_statuses,
-                                 degradations=degradations)
+    return overview.period_figures(filtered_reports(_undated(flt)), windows, open_statuses=tax.open_statuses,
+                                   degradations=degradations)
 
 
-def neighbourhood_changes(now: pd.Timestamp, flt: ReportFilter) -> pd.DataFrame:
-    """Return the quartiers whose 7-day count changed most."""
-    return overview.neighbourhood_changes(filtered_reports(flt), neighbourhood_names(), now=now)
+def neighbourhood_changes(windows: overview.PeriodWindows, flt: ReportFilter) -> pd.DataFrame:
+    """Return the quartiers whose count changed most between the period and the one before."""
+    return overview.neighbourhood_changes(filtered_reports(_undated(flt)), neighbourhood_names(), windows=windows)
 
 
 def latest_reports(flt: ReportFilter, *, limit: int = 10) -> pd.DataFrame:

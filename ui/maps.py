@@ -15,11 +15,14 @@ from geo.maps.explorer import NeighbourhoodPanel, build_map, neighbourhood_panel
 from ui import loaders
 from ui.offline import register_assets
 
-__all__ = ["MapOptions", "explorer_map", "panel", "panel_open_table", "BASEMAPS", "LAYERS"]
+__all__ = ["MapOptions", "explorer_map", "panel", "panel_open_table", "BASEMAPS", "LAYERS", "COLOUR_LAYERS"]
 
 BASEMAPS = {"osm": "OpenStreetMap", "ign": "IGN Plan (Géoplateforme)", "none": "Aucun fond (hors ligne)"}
 LAYERS = {"choropleth": "Quartiers (choroplèthe)", "heat": "Chaleur", "points": "Signalements (regroupés)",
           "hexagons": "Grille hexagonale H3"}
+COLOUR_LAYERS = {"choropleth": "Quartiers (nombre ou taux)", "heat": "Chaleur", "hexagons": "Grille hexagonale H3",
+                 "none": "Aucune (limites seules)"}
+"""The layers that colour the map; one at a time (the page's choice)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ from geo.sharing.demo_accounts import create_demo_accounts
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 
+OUTSIDE_NOTE = ("outside_territory : {n} signalements placés exprès juste à l'extérieur des quartiers de "
+                "démonstration (20 à 500 m), pour montrer comment l'application traite ce qui tombe hors du "
+                "territoire ; ils sont enregistrés, sans quartier.")
+"""Said by ``python -m geo demo`` before its summary: the meaning of the ``outside_territory`` count."""
+
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from geo.demo.build import build_demo_store  # noqa: PLC0415 - only this command needs the generator
@@ -22,6 +27,7 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     result = build_demo_store(store, taxonomy=load_taxonomy(settings.taxonomy_path), reports=args.reports,
                               seed=args.seed)
     say(result.pop("note"))
+    say(OUTSIDE_NOTE.format(n=result.get("outside_territory", 0)))
     result["accounts"] = create_demo_accounts(store)
     if result["accounts"]:
         say(f"comptes de démonstration créés (voir le README) : {', '.join(result['accounts'])}")

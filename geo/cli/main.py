@@ -25,6 +25,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "analysis": ("aggregate", "hotspots", "emerging", "trends"),
     "demo": ("demo",),
     "workflow": ("partners", "status", "reports", "report"),
+    "maintenance": ("backup", "restore"),
     "sharing": ("users", "retention", "export"),
 }
 
@@ -62,3 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (VeilleError, ValueError) as exc:
         say(f"erreur : {exc}")
         return 2
+    except Exception as exc:
+        if not type(exc).__module__.startswith("sqlalchemy."):
+            raise
+        # the database went away or refused the work (server stopped, disk full, network): what was under way
+        # is rolled back, so say so plainly rather than print a traceback
+        cause = getattr(exc, "orig", None) or exc
+        detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        say(f"erreur : le stockage n'a pas pu terminer l'opération ({detail}). Ce qui était en cours est annulé "
+            "et rien n'en est enregistré ; relancez la commande quand le stockage répond.")
+        return 1

@@ -19,6 +19,10 @@ FORM_SOURCE = "saisie"
 _FORM = ColumnMapping(profile="form", lat="latitude", lon="longitude", time="date", category="categorie",
                       description="description", severity="gravite", team="equipe", author="auteur",
                       id_prefix=FORM_SOURCE)
+_PLACE = "Placez le signalement : touchez la carte, « Ma position », ou saisissez les coordonnées."
+_FORM_MESSAGES = {"latitude manquante": _PLACE, "longitude manquante": _PLACE, "date manquante": "Indiquez la date.",
+                  "date dans le futur": "La date et l'heure sont dans le futur."}
+"""Validation reasons reworded for the person filling the form (the rest read the same as for imports)."""
 _FIELD_OF_COLUMN = {"latitude": "lat", "longitude": "lon", "date": "observed_at", "categorie": "category",
                     "gravite": "severity", "description": "description", "equipe": "team", "auteur": "author"}
 
@@ -62,8 +66,10 @@ def record_report(store: Store, entry: FieldEntry, *, taxonomy: Taxonomy, now: p
         With ``errors`` keyed by field name (``lat``, ``category``…) when the entry is refused.
     """
     result = EntryResult()
-    if entry.category not in taxonomy.categories:
-        result.errors["category"] = f"catégorie inconnue : {entry.category!r}"
+    if not (entry.category or "").strip():
+        result.errors["category"] = "Choisissez une catégorie."
+    elif entry.category not in taxonomy.categories:
+        result.errors["category"] = f"Catégorie inconnue : « {entry.category} ». Choisissez-en une dans la liste."
     stamp = pd.Timestamp(entry.observed_at)
     row = {
         "latitude": "" if entry.lat is None else repr(float(entry.lat)),
@@ -77,7 +83,9 @@ def record_report(store: Store, entry: FieldEntry, *, taxonomy: Taxonomy, now: p
     prepared = prepare_rows(chunk, _FORM, taxonomy=taxonomy, territory=territory, now=now)
     for item in prepared.rejected:
         for reason in json.loads(item["reasons"]):
-            result.errors.setdefault(_FIELD_OF_COLUMN.get(reason["column"], "lat"), reason["reason"])
+            text = reason["reason"]
+            message = _FORM_MESSAGES.get(text, text[:1].upper() + text[1:] + ("" if text.endswith(".") else "."))
+            result.errors.setdefault(_FIELD_OF_COLUMN.get(reason["column"], "lat"), message)
     if result.errors:
         return result
     # no file is kept for a typed entry: the form's fields are its raw row

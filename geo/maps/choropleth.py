@@ -36,6 +36,7 @@ __all__ = [
     "choropleth_layer",
     "classify",
     "format_number",
+    "nice_step",
     "neighbourhood_values",
 ]
 
@@ -64,11 +65,25 @@ YLGNBU: Final[dict[int, tuple[str, ...]]] = {
     9: ("#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#253494", "#081d58"),
 }
 MIN_CLASSES, MAX_CLASSES = 2, 9
+FILL_OPACITY: Final = 0.7
+"""Fill opacity of the quartiers (the legend's swatches are drawn at the same opacity)."""
 # Fisher-Jenks is O(k·n²) in pure Python (numba is not installed): classify at most this many values,
 # taken as evenly spaced quantiles of the data (deterministic, keeps min and max).
 _JENKS_MAX_VALUES = 256
 _COORD_DECIMALS = 5  # ~1 m: enough for display, keeps the GeoJSON small
 _SIMPLIFY_DEGREES = 1e-5  # ~1 m
+
+
+def nice_step(span: float, *, decimals: int = 0) -> float:
+    """Return a round step (1, 2 or 5 × 10^k) about a fiftieth of ``span``, never finer than ``decimals`` shows."""
+    finest = 10.0 ** -decimals
+    if not span > 0:
+        return finest
+    raw = span / 50
+    exponent = math.floor(math.log10(raw))
+    base = raw / 10**exponent
+    nice = 1 if base <= 1 else 2 if base <= 2 else 5 if base <= 5 else 10
+    return max(nice * 10.0**exponent, finest)
 
 
 def format_number(value: float, *, decimals: int = 0) -> str:
@@ -182,7 +197,13 @@ def classify(
     if decimals == 0 and np.all(finite == np.round(finite)):
         # Integer data: v <= 12.4 iff v <= 12, so floored bounds keep every class and read as disjoint ranges.
         bins = np.unique(np.floor(bins))
+    if len(bins) > 1:
+        # Round numbers, shown exactly as they split the colours: 97.34 and 103.41 become 97.5 and 103.5.
+        step = nice_step(float(finite.max() - finite.min()), decimals=decimals)
+        rounded = np.unique(np.round(np.ceil(np.round(bins[:-1] / step, 9)) * step, max(decimals, 0) + 6))
+        bins = np.append(rounded[rounded < bins[-1]], bins[-1])  # the last class still ends at the maximum
     lowest = float(finite.min())
+    unit = 10.0 ** -decimals
     labels = []
     for i, upper in enumerate(bins):
         if i == 0:
@@ -190,7 +211,7 @@ def classify(
         elif decimals == 0:
             lower = math.floor(bins[i - 1]) + 1
         else:
-            lower = bins[i - 1]
+            lower = bins[i - 1] + unit  # disjoint ranges: "95,0 – 97,5" then "97,6 – 103,5"
         shown_upper = math.floor(upper) if decimals == 0 else upper
         same = format_number(lower, decimals=decimals) == format_number(shown_upper, decimals=decimals)
         labels.append(
@@ -221,6 +242,8 @@ class ClassLegend(folium.MacroElement):
         Label of a grey "no data" entry, or ``None`` for none.
     position
         Leaflet control position.
+    opacity
+        Fill opacity of the layer's shapes: the swatches are drawn as the map shows them (on white).
     """
 
     _template = Template(
@@ -249,31 +272,33 @@ class ClassLegend(folium.MacroElement):
         classes: Classes,
         no_data: str | None = None,
         position: Literal["topleft", "topright", "bottomleft", "bottomright"] = "bottomright",
+        opacity: float = 1.0,
     ) -> None:
         super().__init__()
         self._name = "ClassLegend"
         self.layer = layer
         self.position = position
-        self.html = self.legend_html(title=title, classes=classes, no_data=no_data)
+        self.html = self.legend_html(title=title, classes=classes, no_data=no_data, opacity=opacity)
 
     @staticmethod
-    def legend_html(*, title: str, classes: Classes, no_data: str | None = None) -> str:
-        """Return the legend's HTML, every text escaped."""
+    def legend_html(*, title: str, classes: Classes, no_data: str | None = None, opacity: float = 1.0) -> str:
+        """Return the legend's HTML, every text escaped; one class per line."""
         rows = list(zip(classes.colours, classes.labels, strict=True))
         if no_data is not None:
             rows.append((NO_DATA_COLOUR, no_data))
         if not rows:
             rows.append((NO_DATA_COLOUR, "Aucune donnée"))
         items = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-            f'vertical-align:middle;border:1px solid #777;background:{html.escape(colour)}"></span>'
-            f"{html.escape(label)}</div>"
+            f'<div style="white-space:nowrap"><span style="display:inline-block;width:14px;height:14px;'
+            f'margin-right:6px;vertical-align:middle;border:1px solid #777;background:{_blend(colour, opacity)}">'
+            f"</span>{html.escape(label)}</div>"
             for colour, label in rows
         )
         return (
-            '<div style="background:rgba(255,255,255,.9);padding:6px 8px;border-radius:4px;'
+            '<div style="background:#fff;padding:6px 8px;border-radius:4px;max-width:190px;'
             'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px sans-serif;line-height:18px">'
-            f'<div style="font-weight:600;margin-bottom:2px">{html.escape(title)}</div>{items}</div>'
+            f'<div style="font-weight:600;margin-bottom:2px;white-space:normal">{html.escape(title)}</div>'
+            f"{items}</div>"
         )
 
     def map_name(self) -> str:
@@ -284,6 +309,16 @@ class ClassLegend(folium.MacroElement):
         if node is None:
             raise ValueError("ClassLegend is expected to be added to a folium.Map, but it has no map above it")
         return node.get_name()
+
+
+def _blend(colour: str, opacity: float) -> str:
+    """Return ``#rrggbb`` drawn at ``opacity`` on white, as a ``#rrggbb`` colour (escaped)."""
+    text = colour.strip()
+    if not (len(text) == 7 and text.startswith("#")) or opacity >= 1:
+        return html.escape(text)
+    channels = [int(text[i:i + 2], 16) for i in (1, 3, 5)]
+    mixed = [round(c * opacity + 255 * (1 - opacity)) for c in channels]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def neighbourhood_values(
@@ -395,7 +430,8 @@ def choropleth_layer(
         features.append({"type": "Feature", "properties": properties, "geometry": geojson})
 
     def style(feature: dict) -> dict:
-        return {"fillColor": colours[feature["properties"]["code"]], "color": "#444", "weight": 1, "fillOpacity": 0.7}
+        return {"fillColor": colours[feature["properties"]["code"]], "color": "#444", "weight": 1,
+                "fillOpacity": FILL_OPACITY}
 
     def highlight(_feature: dict) -> dict:
         return {"weight": 3, "color": "#000", "fillOpacity": 0.8}
@@ -415,5 +451,5 @@ def choropleth_layer(
         ).add_to(group)
     title = "Signalements par quartier" if measure == "count" else "Signalements pour 1\u202f000 habitants"
     no_data = "Population inconnue" if measure == "rate" and table["rate"].isna().any() else None
-    legend = ClassLegend(group, title=title, classes=found, no_data=no_data)
+    legend = ClassLegend(group, title=title, classes=found, no_data=no_data, opacity=FILL_OPACITY)
     return group, legend

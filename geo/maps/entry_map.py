@@ -11,9 +11,27 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
-__all__ = ["LocateControl", "build_entry_map", "POINT_ZOOM"]
+from geo.maps.controls import FrenchLabels, MetricScale
+
+__all__ = ["LocateControl", "build_entry_map", "next_zoom", "POINT_ZOOM", "FIRST_PICK_ZOOM",
+           "ZOOM_STEP"]
 
 POINT_ZOOM = 17  # street level: the chosen point and the doors around it
+FIRST_PICK_ZOOM = 14  # the first tap on the whole territory (~zoom 12) opens the quartier around it, not a street
+ZOOM_STEP = 2  # each further tap goes two levels closer, up to POINT_ZOOM
+
+
+def next_zoom(previous: int | None) -> int:
+    """Return the zoom to open the map at after a tap, given the zoom of the tap before (``None``: first tap).
+
+    :data:`FIRST_PICK_ZOOM` first, then :data:`ZOOM_STEP` closer each tap, never beyond :data:`POINT_ZOOM`
+    (one tap used to jump from 5 km to 50 m and lose the quartiers).
+    """
+    if previous is None:
+        return FIRST_PICK_ZOOM
+    return max(FIRST_PICK_ZOOM, min(POINT_ZOOM, int(previous) + ZOOM_STEP))
+
+
 LOCATE_ERROR = "Position indisponible : autorisez la localisation, ou touchez la carte."
 """Shown in the control when the browser gives no position (refused, no signal, not HTTPS)."""
 
@@ -130,7 +148,7 @@ class LocateControl(MacroElement):
 def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] | None = None,
                     recent: pd.DataFrame | None = None, labels: dict[str, str] | None = None,
                     basemap_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                    locate: bool = True) -> folium.Map:
+                    locate: bool = True, zoom: int = POINT_ZOOM) -> folium.Map:
     """Return a map to pick a position on.
 
     Parameters
@@ -138,20 +156,23 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
     territory
         Neighbourhoods (WGS84), drawn as outlines.
     point
-        The chosen ``(lat, lon)``, drawn as a marker; the map opens on it, at street level
-        (:data:`POINT_ZOOM`). Without it, the map shows the whole territory.
+        The chosen ``(lat, lon)``, drawn as a marker; the map opens on it at ``zoom``. Without it, the map
+        shows the whole territory.
     recent
         Latest reports (``lat``, ``lon``, ``category``), drawn as small grey dots.
     basemap_url
         XYZ tile URL; ``None`` for no basemap.
     locate
         Add the "Ma position" button (:class:`LocateControl`), under the zoom buttons.
+    zoom
+        Zoom level around ``point`` (see :func:`next_zoom`); street level by default.
     """
     if point is not None:
-        fmap = folium.Map(location=list(point), zoom_start=POINT_ZOOM, tiles=None, control_scale=True,
-                          zoom_control=True)
+        fmap = folium.Map(location=list(point), zoom_start=zoom, tiles=None, zoom_control=True)
     else:
-        fmap = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+        fmap = folium.Map(tiles=None, zoom_control=True)
+    MetricScale().add_to(fmap)
+    FrenchLabels().add_to(fmap)
     if locate:
         LocateControl().add_to(fmap)
     if basemap_url:
@@ -160,7 +181,7 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
         folium.GeoJson(
             territory[["code", "name", "geometry"]].to_json(),
             name="Quartiers",
-            style_function=lambda _f: {"color": "#555555", "weight": 1, "fillOpacity": 0.03},
+            style_function=lambda _f: {"color": "#3f3f3f", "weight": 2, "opacity": 0.8, "fillOpacity": 0.03},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Quartier"]),
         ).add_to(fmap)
         if point is None:
@@ -171,6 +192,7 @@ def build_entry_map(territory: gpd.GeoDataFrame, *, point: tuple[float, float] |
         folium.CircleMarker([row.lat, row.lon], radius=4, color="#666666", fill=True, fill_opacity=0.7,
                             tooltip=html.escape(str(label))).add_to(fmap)
     if point is not None:
+        # not interactive: a tap on it is a tap on the map (a closer look at the same spot)
         folium.CircleMarker(list(point), radius=9, color="#d7301f", weight=3, fill=True, fill_opacity=0.5,
-                            tooltip="Point choisi").add_to(fmap)
+                            interactive=False).add_to(fmap)
     return fmap

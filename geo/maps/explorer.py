@@ -22,7 +22,17 @@ from folium.plugins import FastMarkerCluster, HeatMap
 from folium.template import Template
 
 from geo.analysis.aggregation import period_start
-from geo.maps.choropleth import MAX_CLASSES, MEASURES, MIN_CLASSES, SCHEMES, choropleth_layer, format_number
+from geo.maps.choropleth import (
+    MAX_CLASSES,
+    MEASURES,
+    MIN_CLASSES,
+    SCHEMES,
+    Classes,
+    ClassLegend,
+    choropleth_layer,
+    format_number,
+)
+from geo.maps.controls import FitAroundControls, FrenchLabels, MetricScale, TouchPopups
 from geo.maps.hexgrid import MAX_HEX_CELLS, hexagon_layer
 
 __all__ = [
@@ -51,9 +61,10 @@ LAYER_NAMES: Final[Mapping[str, str]] = {
     "heat": "Chaleur",
     "points": "Signalements",
     "hexagons": "Hexagones H3",
+    "outlines": "Limites des quartiers",
 }
 """Layer key -> French name in the layer control (the points and hexagon names may get a suffix)."""
-LAYERS: Final = tuple(LAYER_NAMES)
+LAYERS: Final = ("choropleth", "heat", "points", "hexagons")
 BASEMAPS: Final = ("osm", "ign", "none")
 OSM_URL: Final = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION: Final = '&copy; <a href="https://www.openstreetmap.org/copyright">contributeurs OpenStreetMap</a>'
@@ -69,7 +80,7 @@ HEAT_CELL_METRES: Final = 50.0
 MAX_HEAT_CELLS: Final = 10_000
 """The heat layer sends at most this many weighted points (~25 bytes each); the grid is doubled beyond."""
 # Leaflet.heat's default gradient is a rainbow; this one follows ColorBrewer YlOrRd (colour-blind safe).
-HEAT_GRADIENT: Final = {0.2: "#ffffb2", 0.4: "#fecc5c", 0.6: "#fd8d3c", 0.8: "#f03b20", 1.0: "#bd0026"}
+HEAT_GRADIENT: Final = {0.35: "#ffffb2", 0.5: "#fecc5c", 0.65: "#fd8d3c", 0.8: "#f03b20", 1.0: "#bd0026"}
 SEVERITY_COLOURS: Final = {1: "#fd8d3c", 2: "#e31a1c", 3: "#800026"}
 _DEFAULT_POINT_COLOUR = "#636363"
 _DESCRIPTION_CHARS = 160
@@ -186,15 +197,31 @@ def _basemap(m: folium.Map, basemap: str, tile_url: str | None) -> None:
     folium.TileLayer(tiles=tile_url or url, attr=attribution, name=name, max_zoom=MAX_ZOOM, control=False).add_to(m)
 
 
-def _fit(m: folium.Map, territory: gpd.GeoDataFrame, reports: pd.DataFrame) -> None:
+def _bounds(territory: gpd.GeoDataFrame, reports: pd.DataFrame) -> list[list[float]] | None:
     if len(territory) and not territory.geometry.is_empty.all():
         minx, miny, maxx, maxy = territory.total_bounds
     elif {"lat", "lon"} <= set(reports.columns) and reports["lat"].notna().any():
         miny, maxy = float(reports["lat"].min()), float(reports["lat"].max())
         minx, maxx = float(reports["lon"].min()), float(reports["lon"].max())
     else:
-        return
-    m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+        return None
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def _outlines_layer(territory: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """Return the quartiers as outlines only (when another layer colours the map): context, and tappable."""
+    frame = territory[["code", "name", "geometry"]].copy()
+    frame["name"] = frame["name"].astype(str).map(html.escape)
+    group = folium.FeatureGroup(name=LAYER_NAMES["outlines"])
+    folium.GeoJson(
+        frame.to_json(),
+        style_function=lambda _f: {"color": "#333333", "weight": 1.5, "opacity": 0.8, "fill": True,
+                                   "fillOpacity": 0.0},
+        highlight_function=lambda _f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Quartier"], sticky=True),
+        control=False,
+    ).add_to(group)
+    return group
 
 
 def heat_cells(
@@ -257,7 +284,9 @@ def _heat_layer(reports: pd.DataFrame, *, name: str) -> folium.FeatureGroup:
     cells, _ = heat_cells(reports["lat"].to_numpy(), reports["lon"].to_numpy())
     group = folium.FeatureGroup(name=name)
     if cells:
-        HeatMap(cells, radius=18, blur=15, min_opacity=0.3, gradient=HEAT_GRADIENT, control=False).add_to(group)
+        # Low densities stay see-through (no minimum opacity, colours from 35 % of the densest spot up): the
+        # heat marks where reports gather instead of washing the whole territory red.
+        HeatMap(cells, radius=14, blur=16, min_opacity=0.0, gradient=HEAT_GRADIENT, control=False).add_to(group)
     return group
 
 
@@ -415,9 +444,11 @@ def build_map(
     _check_columns(reports, layers)
     if territory.crs is not None and not territory.crs.equals("EPSG:4326"):
         territory = territory.to_crs("EPSG:4326")
-    m = folium.Map(location=DEFAULT_CENTER, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(location=DEFAULT_CENTER, zoom_start=13, tiles=None, prefer_canvas=True)
+    MetricScale().add_to(m)
     # Leaflet's map needs its own maxZoom when it has no tile layer, or MarkerCluster throws.
     m.options["max_zoom"] = MAX_ZOOM
+    m.options["zoom_snap"] = 0.25  # the territory fills the room left by the controls, not a whole zoom less
     _basemap(m, basemap, tile_url)
     legends = []
     if "choropleth" in layers:
@@ -426,6 +457,8 @@ def build_map(
         )
         group.add_to(m)
         legends.append(legend)
+    elif len(territory):
+        _outlines_layer(territory).add_to(m)  # context, and a quartier to tap for the panel
     if "hexagons" in layers:
         group, legend, _ = hexagon_layer(
             reports["lat"].to_numpy(), reports["lon"].to_numpy(), name=LAYER_NAMES["hexagons"],
@@ -434,16 +467,32 @@ def build_map(
         group.add_to(m)
         legends.append(legend)
     if "heat" in layers:
-        _heat_layer(reports, name=LAYER_NAMES["heat"]).add_to(m)
+        group = _heat_layer(reports, name=LAYER_NAMES["heat"])
+        group.add_to(m)
+        legends.append(ClassLegend(group, title="Chaleur : densité des signalements",
+                                   classes=Classes(bins=(), colours=tuple(HEAT_GRADIENT.values())[::2],
+                                                   labels=("faible", "moyenne", "forte"), lowest=math.nan)))
     if "points" in layers:
-        _points_layer(
+        group = _points_layer(
             reports, max_points=max_points, labels=labels, status_labels=status_labels,
             severity_labels=severity_labels,
-        ).add_to(m)
+        )
+        group.add_to(m)
+        severities = sorted(SEVERITY_COLOURS)
+        legends.append(ClassLegend(
+            group, title="Signalements : gravité", position="bottomleft",
+            classes=Classes(bins=(), colours=tuple(SEVERITY_COLOURS[k] for k in severities),
+                            labels=tuple(str((severity_labels or {}).get(k, k)) for k in severities),
+                            lowest=math.nan)))
     for legend in legends:
         legend.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    _fit(m, territory, reports)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(m)
+    TouchPopups().add_to(m)
+    FrenchLabels().add_to(m)
+    bounds = _bounds(territory, reports)
+    if bounds is not None:
+        FitAroundControls(bounds, layer_control=control).add_to(m)
     return m
 
 

@@ -16,6 +16,8 @@ __all__ = ["MAX_HEX_CELLS", "hexagon_counts", "hexagon_layer"]
 MAX_HEX_CELLS: Final = 1_200
 """At most this many cells are drawn (~0.3 kB each in the page); beyond, the grid is made coarser."""
 _COORD_DECIMALS = 5
+FILL_OPACITY: Final = 0.75
+"""Fill opacity of the cells (the legend's swatches are drawn at the same opacity, on white)."""
 
 
 def hexagon_counts(lat: np.ndarray, lon: np.ndarray, *, resolution: int = 9) -> pd.Series:
@@ -111,17 +113,18 @@ def hexagon_layer(
         )
 
     def style(feature: dict) -> dict:
-        return {"fillColor": colours[feature["id"]], "color": "#555", "weight": 0.5, "fillOpacity": 0.65}
+        return {"fillColor": colours[feature["id"]], "color": "#555", "weight": 0.5, "fillOpacity": FILL_OPACITY}
 
     layer_name = name if used == resolution else f"{name} (résolution {used})"
+    title = f"Signalements par hexagone (H3 rés. {used})"
     group = folium.FeatureGroup(name=layer_name)
     if not features:  # folium's tooltip needs at least one feature
-        return group, ClassLegend(group, title=f"Signalements par hexagone (H3 rés. {used})", classes=found), used
+        return group, ClassLegend(group, title=title, classes=found, opacity=FILL_OPACITY), used
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["count"], aliases=["Signalements"], sticky=True),
         control=False,
     ).add_to(group)
-    legend = ClassLegend(group, title=f"Signalements par hexagone (H3 rés. {used})", classes=found)
+    legend = ClassLegend(group, title=title, classes=found, opacity=FILL_OPACITY)
     return group, legend, used

@@ -1,8 +1,10 @@
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from geo.analysis.filtering import ReportFilter, apply_filter
-from geo.analysis.overview import neighbourhood_changes, week_figures
+from geo.analysis.overview import neighbourhood_changes, period_figures, period_windows, week_figures
 
 NOW = pd.Timestamp("2026-11-25 12:00", tz="Europe/Paris")
 
@@ -70,3 +72,32 @@ def test_apply_filter(flt, expected):
         (at(30), "nouveau", "voirie", "a", "veille_technique"),
     ])
     assert len(apply_filter(reports, flt)) == expected
+
+
+def test_period_windows_have_the_same_length_before_and_a_year_earlier():
+    windows = period_windows(dt.date(2026, 11, 1), dt.date(2026, 11, 28), tz="Europe/Paris")
+    assert windows.days == 28
+    paris = "Europe/Paris"
+    assert windows.this == (pd.Timestamp("2026-11-01", tz=paris), pd.Timestamp("2026-11-29", tz=paris))
+    # 28 calendar days before, from midnight to midnight across the October time change
+    assert windows.before == (pd.Timestamp("2026-10-04", tz=paris), windows.this[0])
+    assert windows.year[0] == windows.this[0] - pd.Timedelta(days=364)  # same weekdays
+    with pytest.raises(ValueError, match="expected to end on or after"):
+        period_windows(dt.date(2026, 11, 2), dt.date(2026, 11, 1), tz="Europe/Paris")
+
+
+def test_period_figures_count_the_chosen_days_the_days_before_and_a_year_earlier():
+    windows = period_windows(dt.date(2026, 11, 11), dt.date(2026, 11, 20), tz="Europe/Paris")  # 10 days
+    reports = frame([
+        (pd.Timestamp("2026-11-11 00:00", tz="Europe/Paris"), "nouveau", "tags", "a", "x"),  # first minute: in
+        (pd.Timestamp("2026-11-20 23:59", tz="Europe/Paris"), "resolu", "tags", "a", "x"),  # last minute: in
+        (pd.Timestamp("2026-11-21 00:00", tz="Europe/Paris"), "nouveau", "tags", "a", "x"),  # next day: out
+        (pd.Timestamp("2026-11-01 08:00", tz="Europe/Paris"), "nouveau", "tags", "b", "x"),  # the 10 days before
+        (pd.Timestamp("2025-11-15 08:00", tz="Europe/Paris"), "nouveau", "tags", "b", "x"),  # a year earlier
+    ])
+    figs = period_figures(reports, windows, open_statuses={"nouveau"}, degradations={"tags"})
+    assert (figs["this"].reports, figs["last"].reports, figs["year"].reports) == (2, 1, 1)
+    assert figs["this"].open_degradations == 1
+    table = neighbourhood_changes(reports, pd.Series({"a": "Alpha", "b": "Bêta"}), windows=windows)
+    assert table.set_index("neighbourhood")[["this_week", "last_week"]].to_dict("index") == {
+        "a": {"this_week": 2, "last_week": 0}, "b": {"this_week": 0, "last_week": 1}}

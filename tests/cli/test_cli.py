@@ -262,3 +262,13 @@ def test_python_m_geo_in_a_subprocess(tmp_path):
                           env=env, cwd=tmp_path, timeout=120, check=False)
     assert done.returncode == 2
     assert "fichier introuvable" in done.stderr
+
+
+def test_demo_explains_outside_territory_before_its_summary(capsys, tmp_path):
+    code, out, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'demo.sqlite'}", "demo", "--reports", "1500")
+    assert code == 0
+    summary = last_json(out)  # messages go to stderr, the summary last on stdout
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith(f"outside_territory : {summary['outside_territory']} signalements placés exprès "
+                                "juste à l'extérieur des quartiers de démonstration")
+    assert summary["outside_territory"] > 0

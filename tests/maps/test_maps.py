@@ -21,6 +21,7 @@ from geo.maps.explorer import (
     AGEING_BANDS,
     IGN_PLAN_URL,
     LAYER_NAMES,
+    LAYERS,
     POINTS_MAX_BYTES,
     build_map,
     heat_cells,
@@ -168,7 +169,7 @@ def test_map_holds_one_named_layer_per_requested_layer_and_a_layer_control(terri
     names = list(groups(m))
     assert names[0] == "Quartiers"
     assert {n.split(" (")[0] for n in names} == {"Quartiers", "Chaleur", "Signalements", "Hexagones H3"}
-    assert set(LAYER_NAMES.values()) == {n.split(" (")[0] for n in names}
+    assert {LAYER_NAMES[k] for k in LAYERS} == {n.split(" (")[0] for n in names}
     assert sum(isinstance(c, folium.LayerControl) for c in m._children.values()) == 1
     page = m.get_root().render()
     for name in ("Quartiers", "Chaleur", "Hexagones H3"):
@@ -178,7 +179,11 @@ def test_map_holds_one_named_layer_per_requested_layer_and_a_layer_control(terri
 @pytest.mark.parametrize("layers", [["choropleth"], ["heat"], ["points"], ["hexagons"], []])
 def test_only_requested_layers_are_drawn(territory, reports, layers):
     m = build_map(territory, reports, layers=layers, basemap="none")
-    assert len(groups(m)) == len(layers)
+    drawn = groups(m)
+    # without the choropleth, the quartiers are still drawn as outlines (context, and a quartier to tap)
+    outlines = drawn.pop(LAYER_NAMES["outlines"], None)
+    assert (outlines is None) == ("choropleth" in layers)
+    assert len(drawn) == len(layers)
     m.get_root().render()
 
 
@@ -546,3 +551,38 @@ def test_legends_follow_streamlit_folium_renaming_of_layers(territory, reports):
     for map_name, layer_name, legend_name in calls:
         assert map_name == "map_div"
         assert {layer_name, legend_name} <= declared
+
+
+# -- readability (issue 7) -----------------------------------------------------------------------
+def test_class_breaks_are_round_and_labels_disjoint():
+    from geo.maps.choropleth import classify
+
+    values = [95.0, 95.5, 96.1, 97.34, 99, 101, 103.41, 110.2, 120.7, 150.33]
+    found = classify(values, scheme="fisher_jenks", decimals=1)
+    assert found.bins[-1] == max(values)
+    assert all(round(b * 10) == b * 10 and b == round(b) for b in found.bins[:-1]), found.bins  # 98, 104…
+    for upper, label in zip(found.bins[:-1], found.labels[1:], strict=True):
+        lower = float(label.split(" – ")[0].replace(",", "."))
+        assert lower > upper, (found.labels, "each class starts after the previous one ends")
+    # colours follow the printed bounds exactly
+    for value, colour in zip(values, found.colour_of(values), strict=True):
+        index = next(i for i, b in enumerate(found.bins) if value <= b)
+        assert colour == found.colours[index]
+
+
+def test_legend_swatches_show_the_layer_opacity():
+    from geo.maps.choropleth import Classes, ClassLegend
+
+    classes = Classes(bins=(1.0,), colours=("#253494",), labels=("1",), lowest=1.0)
+    plain = ClassLegend.legend_html(title="t", classes=classes)
+    faded = ClassLegend.legend_html(title="t", classes=classes, opacity=0.75)
+    assert "#253494" in plain and "#253494" not in faded and "#5c67af" in faded  # 0.75 on white
+
+
+def test_map_has_metric_scale_touch_popups_and_a_fit_around_controls(territory, reports):
+    m = build_map(territory, reports, layers=["choropleth", "points"], basemap="none")
+    page = m.get_root().render()
+    assert "imperial: false" in page and "L.control.scale()" not in page
+    assert '"(hover: none)"' in page and "bindPopup(content" in page
+    assert "paddingBottomRight" in page and "layers.collapse()" in page
+    assert page.count("veille-class-legend") == 2, "one legend per drawn layer: quartiers and points"

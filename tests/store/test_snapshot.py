@@ -87,9 +87,9 @@ def test_concurrent_builders_in_other_processes_agree(tmp_store, taxonomy, db_ur
     procs = [ctx.Process(target=_build, args=(db_url, queue)) for _ in range(3)]
     for p in procs:
         p.start()
+    paths = {queue.get(timeout=300) for _ in procs}  # spawned processes import pandas: slow on a busy machine
     for p in procs:
         p.join(60)
-    paths = {queue.get(timeout=5) for _ in procs}
     assert len(paths) == 1
     assert len(read_snapshot(next(iter(paths)))) == 20
     assert not [p for p in snapshot_dir(tmp_store).iterdir() if p.name.startswith(".building-")]
