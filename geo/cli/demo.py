@@ -27,10 +27,10 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     result = build_demo_store(store, taxonomy=load_taxonomy(settings.taxonomy_path), reports=args.reports,
                               seed=args.seed)
     say(result.pop("note"))
-    say(OUTSIDE_NOTE.format(n=result.get("outside_territory", 0)))
     result["accounts"] = create_demo_accounts(store)
     if result["accounts"]:
         say(f"comptes de démonstration créés (voir le README) : {', '.join(result['accounts'])}")
+    say(OUTSIDE_NOTE.format(n=result.get("outside_territory", 0)))
     emit(result)
     return 0
 
