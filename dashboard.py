@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.analysis.jit import warm_up_in_background
+from ui import auth
 from ui.filters import keep_filters, show_filters
 from ui.french import french_interface
 from ui.phone import close_sidebar_on_navigation
@@ -26,10 +27,14 @@ pages = [
     st.Page("pages/import_donnees.py", title="Import", icon=":material/upload_file:"),
     st.Page("pages/partenaires.py", title="Partenaires", icon=":material/handshake:"),
     st.Page("pages/bilan.py", title="Bilan", icon=":material/summarize:"),
+    st.Page("pages/partenaire.py", title="Vue partenaire", icon=":material/visibility:"),
+    st.Page("pages/partage.py", title="Partage", icon=":material/share:"),
+    st.Page("pages/comptes.py", title="Comptes", icon=":material/manage_accounts:"),
 ]
 # The pages in the top bar, one tap each. On a phone Streamlit puts them in the sidebar, which
 # ui.phone closes once a page is chosen (it covered 300 of 390 px).
-navigation = st.navigation(pages, position="top")
+user = auth.require_user()  # the login form stops the script until someone is signed in
+navigation = st.navigation(auth.allowed_pages(pages, user), position="top")  # only the pages of the user's role
 french_interface()
 close_sidebar_on_navigation()
 # The shared filters act on the pages that show reports; elsewhere they would show for nothing.

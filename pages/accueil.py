@@ -7,10 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from geo.analysis.overview import period_windows
-from ui import loaders
+from ui import auth, loaders
 from ui.filters import current_filter
 from ui.trends import show_strongest_rises
 from ui.widgets import empty_store_message
+
+auth.guard("accueil")
 
 
 def _days(start: pd.Timestamp, end: pd.Timestamp) -> str:

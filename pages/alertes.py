@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from ui import alerts_panel, loaders
+from ui import alerts_panel, auth, loaders
 from ui.widgets import empty_store_message
+
+auth.guard("alertes")
 
 st.title("Alertes")
 if loaders.reports().empty:

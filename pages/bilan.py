@@ -10,8 +10,10 @@ import streamlit as st
 from geo.export.safe_csv import csv_bytes
 from geo.workflow.activity import GROUPING_LABELS, GROUPINGS, METRIC_LABELS, activity_table, summary_text
 from geo.workflow.activity_pdf import activity_pdf
-from ui import followup, loaders
+from ui import auth, followup, loaders
 from ui.widgets import empty_store_message
+
+auth.guard("bilan")
 
 st.title("Bilan d'activité")
 if loaders.reports().empty:

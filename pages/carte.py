@@ -4,11 +4,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from ui import loaders
+from ui import auth, loaders
 from ui.filters import current_filter
 from ui.hotspots import add_hotspot_layers, hotspot_controls, show_cell_series
 from ui.maps import BASEMAPS, COLOUR_LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message, weekly_sparkline
+
+auth.guard("carte")
 
 st.title("Carte des signalements")
 if loaders.reports().empty:

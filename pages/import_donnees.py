@@ -6,7 +6,9 @@ from geo.errors import InputError
 from geo.export.safe_csv import csv_bytes
 from geo.ingest.importer import ImportOptions, rejects_table
 from geo.ingest.recategorize import apply_category_map
-from ui import import_batches, import_form, loaders
+from ui import auth, import_batches, import_form, loaders
+
+auth.guard("import_donnees")
 
 st.title("Importer des signalements")
 st.caption("CSV (Excel français, KoboToolbox, ODK Central, FixMyStreet), XLSX, GeoJSON, GeoPackage ou Open311 "

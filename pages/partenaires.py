@@ -18,7 +18,9 @@ from geo.workflow.routing import (
     replace_routing,
     routable_categories,
 )
-from ui import followup, loaders
+from ui import auth, followup, loaders
+
+auth.guard("partenaires")
 
 st.title("Partenaires et routage")
 tax = loaders.taxonomy()
@@ -31,8 +33,12 @@ if st.session_state.get("part_message"):
 
 def saved(action: Callable[..., dict], *args: object) -> None:
     """Run a registry change; keep its outcome (or its French refusal) for the rerun."""
+    if not auth.may("edit_routing"):  # the page is coordinators' only; the change is checked again here
+        st.session_state["part_message"] = ("erreur", "Votre rôle ne permet pas de modifier le routage.")
+        st.rerun()
     try:
         result = action(loaders.store(), *args, taxonomy=tax)
+        auth.record("routing_changed", f"{result['partners']} partenaires, {result['routes']} routes")
     except InputError as exc:
         st.session_state["part_message"] = ("erreur", str(exc))
     else:

@@ -5,8 +5,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.ingest.entry import FieldEntry
-from ui import entry_form, loaders, photo_input
+from ui import auth, entry_form, loaders, photo_input
 from ui.entry_form import FIELD_KEYS
+
+auth.guard("saisie")
 
 st.title("Nouveau signalement")
 entry_form.reset_if_saved()
@@ -60,5 +62,5 @@ if submitted:
                        description=description or "", team=team or "")
     result = entry_form.save(entry)
     if result.ok:
-        photo_input.save_with_report(result.report_id, photos, added_by=team or None)
+        photo_input.save_with_report(result.report_id, photos, added_by=auth.who() or team or None)
     st.rerun()  # an empty form and the new report on the map, or the form with its errors

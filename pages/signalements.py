@@ -11,8 +11,10 @@ from geo.ingest.provenance import raw_row
 from geo.workflow.lifecycle import STATUSES, TRANSITIONS, change_statuses
 from geo.workflow.queue import ReportQuery
 from geo.workflow.routing import change_category
-from ui import followup, loaders
+from ui import auth, followup, loaders
 from ui.widgets import empty_store_message
+
+auth.guard("signalements")
 
 _SHOWN = 2_000
 
@@ -83,6 +85,8 @@ def when_inputs(key: str) -> pd.Timestamp:
 def apply_change(ids: list[str], status: str, *, at: pd.Timestamp, by: str, comment: str,
                  duplicate_of: str | None = None) -> None:
     """Change the status of ``ids`` (all or none), say what happened after the rerun."""
+    user = auth.current_user()  # the signed-in account, when there is sign-in
+    by = user.login if user is not None and user != auth.LOCAL_USER else by
     try:
         done = change_statuses(loaders.store(), ids, status, at=at, by=by or None, comment=comment or None,
                                duplicate_of=duplicate_of)

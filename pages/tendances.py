@@ -3,7 +3,7 @@
 import altair as alt
 import streamlit as st
 
-from ui import loaders
+from ui import auth, loaders
 from ui.filters import current_filter
 from ui.trends import (
     COMPARISON_SENTENCE,
@@ -20,6 +20,8 @@ from ui.trends import (
     weekday_hour_table,
 )
 from ui.widgets import empty_store_message
+
+auth.guard("tendances")
 
 st.title("Tendances")
 if loaders.reports().empty:

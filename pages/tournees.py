@@ -11,8 +11,10 @@ from geo.errors import InputError
 from geo.patrol import plans
 from geo.patrol.solver import DEFAULT_TIME_LIMIT_S, PlanRequest
 from geo.patrol.walking import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
-from ui import loaders
+from ui import auth, loaders
 from ui import patrol as ui_patrol
+
+auth.guard("tournees")
 
 st.title("Tournées")
 settings = loaders.settings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import folium
@@ -11,7 +12,7 @@ import streamlit as st
 from geo.ingest.entry import EntryResult, FieldEntry, record_report
 from geo.maps.assets import use_local_assets
 from geo.maps.entry_map import build_entry_map, next_zoom
-from ui import loaders
+from ui import auth, loaders
 from ui.offline import register_assets
 
 __all__ = ["chosen_point", "entry_map", "take_click", "category_options", "category_label", "field_error", "save",
@@ -117,8 +118,12 @@ def field_error(*fields: str) -> None:
 
 def save(entry: FieldEntry) -> EntryResult:
     """Validate and store the entry; remember its errors (with the values they apply to) or the success."""
+    user = auth.current_user()
+    if user is not None and not entry.author:  # who entered it (also the batch's ``imported_by``)
+        entry = dataclasses.replace(entry, author=user.login)
     result = record_report(loaders.store(), entry, taxonomy=loaders.taxonomy())
     if result.ok:
+        auth.record("report_entered", result.report_id)
         loaders.refresh()
         st.session_state.pop(_ERRORS, None)
         st.session_state[_RESET] = True

@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.errors import InputError
 from geo.ingest.batches import batch_table, remove_batch
-from ui import loaders
+from ui import auth, loaders
 
 __all__ = ["batch_history", "session_user"]
 
@@ -17,6 +17,9 @@ _RESULT = "import_resultat"  # the Import page's last result: forgotten when its
 
 def session_user() -> str | None:
     """Return the signed-in user's name (or e-mail) when the app has sign-in, else ``None``."""
+    signed_in = auth.current_user()
+    if signed_in is not None and signed_in != auth.LOCAL_USER:
+        return signed_in.login
     user = st.user.to_dict()  # without sign-in configured: no ``is_logged_in``
     if not user.get("is_logged_in"):
         return None
@@ -66,6 +69,7 @@ def batch_history() -> None:
         except InputError as exc:
             st.error(f"Lot non annulé : {exc}")
             return
+        auth.record("batch_removed", f"lot {removal.batch_id}")
         loaders.refresh()
         result = st.session_state.get(_RESULT)
         if result is not None and result.batch_id == removal.batch_id:

@@ -13,7 +13,7 @@ from geo.ingest.importer import ImportOptions, ImportSummary, import_file
 from geo.ingest.preview import FilePreview, preview_file
 from geo.ingest.readers import list_parts
 from geo.workflow.imported import record_import_history
-from ui import loaders
+from ui import auth, loaders
 
 __all__ = ["FIELD_LABELS", "column_widgets", "describe", "keep_upload", "part_widget", "preview", "run_import",
            "show_mapping"]
@@ -132,10 +132,13 @@ def run_import(path: Path, options: ImportOptions) -> ImportSummary:
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Import en cours… {done:,} lignes lues".replace(",", " "))
 
-    summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress)
+    user = auth.current_user()
+    summary = import_file(loaders.store(), path, taxonomy=loaders.taxonomy(), options=options, on_progress=progress,
+                          imported_by=user.login if user else None)
     if summary.batch_id is not None and summary.stored:  # statuses of the file become history entries
         record_import_history(loaders.store(), summary.batch_id, timezone=loaders.settings().timezone)
     bar.progress(1.0, text="Import terminé")
+    auth.record("import", f"lot {summary.batch_id} : {path.name}, {summary.stored} signalements enregistrés")
     loaders.refresh()
     return summary
 

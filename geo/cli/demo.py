@@ -6,6 +6,7 @@ import argparse
 
 from geo.cli.output import emit, say
 from geo.settings import Settings
+from geo.sharing.demo_accounts import create_demo_accounts
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 
@@ -26,6 +27,9 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     result = build_demo_store(store, taxonomy=load_taxonomy(settings.taxonomy_path), reports=args.reports,
                               seed=args.seed)
     say(result.pop("note"))
+    result["accounts"] = create_demo_accounts(store)
+    if result["accounts"]:
+        say(f"comptes de démonstration créés (voir le README) : {', '.join(result['accounts'])}")
     say(OUTSIDE_NOTE.format(n=result.get("outside_territory", 0)))
     emit(result)
     return 0

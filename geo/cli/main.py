@@ -28,6 +28,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "alerts": ("alerts", "digest"),
     "maintenance": ("backup", "restore"),
     "patrol": ("patrol",),
+    "sharing": ("users", "retention", "export"),
 }
 
 

@@ -115,11 +115,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def run_app_server(db_url: str, log: Path) -> Iterator[AppServer]:
-    """Start the dashboard on a free port, wait (at most HEALTH_TIMEOUT_S) until healthy; stop it afterwards."""
+def run_app_server(db_url: str, log: Path, *, auth: bool = False) -> Iterator[AppServer]:
+    """Start the dashboard on a free port, wait (at most HEALTH_TIMEOUT_S) until healthy; stop it afterwards.
+
+    ``auth=False`` runs it with ``VEILLE_AUTH=off`` (local single-user use: no login); the sharing tests start
+    theirs with ``auth=True`` and log in for real.
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "VEILLE_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "VEILLE_DB_URL": db_url, "PYTHONUNBUFFERED": "1", "VEILLE_AUTH": "on" if auth else "off"}
     cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false",
@@ -281,7 +285,7 @@ def app_page(e2e_browser, e2e_server: AppServer, browser_watch: PageWatch, brows
 
 @pytest.fixture(scope="session")
 def app_server_factory():
-    """``run_app_server(db_url, log)``: a context manager running another server (e.g. a fresh one)."""
+    """``run_app_server(db_url, log, auth=False)``: a context manager running another server (e.g. a fresh one)."""
     return run_app_server
 
 

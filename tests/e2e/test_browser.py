@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 NAV = {"Accueil": "/", "Carte": "/carte", "Tendances": "/tendances", "Alertes": "/alertes",
        "Signalements": "/signalements", "Tournées": "/tournees", "Saisie": "/saisie", "Import": "/import_donnees",
-       "Partenaires": "/partenaires", "Bilan": "/bilan"}
+       "Partenaires": "/partenaires", "Bilan": "/bilan", "Partage": "/partage", "Comptes": "/comptes"}
 TITLES = {"Accueil": "Veille territoriale", "Carte": "Carte des signalements", "Saisie": "Nouveau signalement",
           "Tendances": "Tendances", "Import": "Importer des signalements", "Signalements": "Signalements",
           "Tournées": "Tournées", "Partenaires": "Partenaires et routage", "Bilan": "Bilan d'activité"}

@@ -55,6 +55,15 @@ def navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+@pytest.fixture(autouse=True)
+def auth_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These page tests are about the pages, not the login: run as the local single user (``VEILLE_AUTH=off``).
+
+    The login itself is tested with ``VEILLE_AUTH=on`` in ``tests/sharing``.
+    """
+    monkeypatch.setenv("VEILLE_AUTH", "off")
+
+
 @pytest.fixture
 def app(demo_db: str, monkeypatch: pytest.MonkeyPatch):
     """Return a factory of AppTests on the demo store, already switched to a page."""

@@ -1,0 +1,68 @@
+"""A small demo store with planted personal data, shared by the sharing tests (copied for tests that write)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo.demo.build import build_demo_store
+from geo.ingest.entry import FieldEntry, record_report
+from geo.settings import DATA_DIR
+from geo.sharing import accounts
+from geo.store.database import Store
+from geo.taxonomy import load_taxonomy
+
+TAXONOMY = load_taxonomy(DATA_DIR / "taxonomy.json")
+PASSWORD = "correct-horse-battery"
+# Strings that must never reach a partner: names, a phone number, an author, a team, markup.
+PLANTED = {
+    "description": "Mme Josiane Planteur-Zed, 06 12 34 56 78, se plaint <img src=x onerror=window.__xss=1>"
+                   "<script>window.__xss=2</script>",
+    "team": "Equipe-Secrete-Zeta",
+    "author": "auteur.plante.quatre",
+}
+PLANTED_STRINGS = ("Josiane", "Planteur-Zed", "06 12 34 56 78", "window.__xss", "Equipe-Secrete-Zeta",
+                   "auteur.plante.quatre")
+# Exact positions of the planted reports (ville categories), inside Centre-ville.
+PLANTED_POINTS = [(47.3217391, 5.0412347), (47.3229013, 5.0389121), (47.3201177, 5.0437719)]
+PARTNER = "ville-eclairage"
+
+
+def plant_reports(store: Store, *, now: pd.Timestamp) -> list[str]:
+    """Record the planted reports through the field form; return their ids."""
+    ids = []
+    for i, (lat, lon) in enumerate(PLANTED_POINTS):
+        result = record_report(store, FieldEntry(lat=lat, lon=lon, category="eclairage", severity=2,
+                                                 observed_at=now - pd.Timedelta(days=2 + i), **PLANTED),
+                               taxonomy=TAXONOMY, now=now)
+        assert result.ok, result.errors
+        ids.append(result.report_id)
+    return ids
+
+
+@pytest.fixture(scope="session")
+def planted_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a demo store (800 reports) with the planted reports and one account per role."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sharing') / 'planted.sqlite'}"
+    now = pd.Timestamp.now(tz="Europe/Paris").floor("h")
+    store = Store(url)
+    build_demo_store(store, taxonomy=TAXONOMY, reports=800, seed=3, end=now)
+    plant_reports(store, now=now)
+    accounts.create_user(store, "coord", PASSWORD, role="coordinateur")
+    accounts.create_user(store, "terrain", PASSWORD, role="equipe")
+    accounts.create_user(store, "mairie", PASSWORD, role="partenaire", partner_id=PARTNER)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def planted_copy(planted_db: str, tmp_path: Path) -> str:
+    """A private copy of the planted store, for tests that write."""
+    target = tmp_path / "planted-copy.sqlite"
+    shutil.copy(planted_db.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"

@@ -1,0 +1,131 @@
+"""The partner view drawn in the app: the same code for a partner's session and the coordinator's preview.
+
+Everything shown comes from :func:`geo.sharing.privacy.partner_view` (generalised, no text, no identity,
+masked counts); this module only caches it and lays it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import InputError
+from geo.maps.assets import use_local_assets
+from geo.sharing.config import SharingSettings
+from geo.sharing.exports import ExportRequest, export
+from geo.sharing.partner_map import build_partner_map
+from geo.sharing.privacy import PartnerView, open_items, partner_view, quartier_figures
+from geo.sharing.roles import PARTENAIRE
+from geo.sharing.scope import PartnerScope, list_partners, partner_scope
+from ui import auth, loaders
+from ui.offline import register_assets
+
+__all__ = ["partners", "scope_of", "view_for", "show_partner_view", "period_inputs", "scope_or_stop",
+           "download_buttons", "EXPORT_FORMATS"]
+
+EXPORT_FORMATS = {"html": ("Carte HTML autonome (hors ligne)", "text/html"),
+                  "pdf": ("Bulletin PDF imprimable", "application/pdf"),
+                  "csv": ("CSV pour Excel (;)", "text/csv"),
+                  "gpkg": ("GeoPackage (QGIS)", "application/geopackage+sqlite3"),
+                  "geojson": ("GeoJSON (QGIS)", "application/geo+json")}
+
+
+def partners() -> dict[str, str]:
+    """Return partner id -> name."""
+    return list_partners(loaders.store(), taxonomy=loaders.taxonomy())
+
+
+def scope_of(partner_id: str) -> PartnerScope:
+    """Return a partner's scope (categories, quartiers)."""
+    return partner_scope(loaders.store(), partner_id, taxonomy=loaders.taxonomy())
+
+
+@st.cache_data(max_entries=16, show_spinner="Préparation de la vue partenaire…")
+def _view(url: str, version: int, scope: PartnerScope, start: str | None, end: str | None, *, day: str,
+          sharing: SharingSettings) -> PartnerView:
+    tz = loaders.settings().timezone
+    return partner_view(loaders.store(), scope, taxonomy=loaders.taxonomy(), settings=sharing,
+                        territory=loaders.territory(), start=pd.Timestamp(start) if start else None,
+                        end=pd.Timestamp(end) if end else None, timezone=tz)
+
+
+def view_for(scope: PartnerScope, start: pd.Timestamp | None, end: pd.Timestamp | None) -> PartnerView:
+    """Return the partner view of ``scope`` for a period (cached per data version and day)."""
+    day = pd.Timestamp.now(tz=loaders.settings().timezone).strftime("%Y-%m-%d")
+    return _view(loaders.settings().db_url, loaders.data_version(), scope,
+                 start.isoformat() if start is not None else None, end.isoformat() if end is not None else None,
+                 day=day, sharing=auth.sharing_settings())
+
+
+def period_inputs(key: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Draw the period choice and return it as a half-open local interval."""
+    tz = loaders.settings().timezone
+    today = dt.date.today()
+    chosen = st.date_input("Période (du … au …)", value=(today - dt.timedelta(days=89), today), format="DD/MM/YYYY",
+                           key=f"{key}_periode")
+    if not (isinstance(chosen, tuple | list) and len(chosen) == 2):
+        st.info("Choisissez la date de fin de la période.")
+        st.stop()
+    start, last = chosen
+    return pd.Timestamp(start).tz_localize(tz), (pd.Timestamp(last) + pd.Timedelta(days=1)).tz_localize(tz)
+
+
+def show_partner_view(scope: PartnerScope, start: pd.Timestamp | None, end: pd.Timestamp | None, *,
+                      key: str) -> PartnerView:
+    """Draw what a partner sees: the map, the figures per quartier, the open items by age."""
+    view = view_for(scope, start, end)
+    st.caption(f"Lieux généralisés (centre de maille) ; effectifs inférieurs à {view.min_count} affichés "
+               f"« < {view.min_count} » ; aucune description, aucun auteur, aucune équipe.")
+    fmap = build_partner_map(view, loaders.territory())
+    use_local_assets(fmap, roots=register_assets())
+    st_folium(fmap, key=f"{key}_carte", height=520, use_container_width=True, returned_objects=[])
+    st.subheader("Chiffres par quartier")
+    st.dataframe(quartier_figures(view, loaders.territory()), hide_index=True, width="stretch")
+    items = open_items(view)
+    st.subheader(f"Signalements ouverts, du plus ancien au plus récent ({len(items)})")
+    if items.empty:
+        st.info("Aucun signalement ouvert sur la période.")
+    else:
+        st.dataframe(items, hide_index=True, width="stretch", height=360)
+    return view
+
+
+def scope_or_stop(partner_id: str | None) -> PartnerScope:
+    """Return the scope of ``partner_id``, or say why there is none and stop."""
+    try:
+        return scope_of(partner_id or "")
+    except InputError as exc:
+        st.error(f"Aucun périmètre de partenaire : {exc}")
+        st.stop()
+
+
+def _export_bytes(view: PartnerView, fmt: str) -> bytes:
+    user = auth.current_user()
+    request = ExportRequest(role=PARTENAIRE, fmt=fmt, partner_id=view.scope.partner_id, start=view.start,
+                            end=view.end)
+    with tempfile.TemporaryDirectory(prefix="veille-export-") as folder:
+        out = Path(folder) / f"export.{fmt}"
+        export(loaders.store(), request, out, taxonomy=loaders.taxonomy(), settings=loaders.settings(),
+               sharing=auth.sharing_settings(), by=user.login if user else "inconnu", now=view.now)
+        return out.read_bytes()
+
+
+def download_buttons(view: PartnerView, *, key: str) -> None:
+    """Let the user prepare one export of ``view`` (the partner's exports: same data as the view) and download it."""
+    fmt = st.radio("Format", list(EXPORT_FORMATS), format_func=lambda f: EXPORT_FORMATS[f][0], horizontal=True,
+                   key=f"{key}_format")
+    slot = f"{key}_fichier"
+    wanted = (view.scope.partner_id, str(view.start), str(view.end), fmt)
+    if st.button("Préparer le fichier", key=f"{key}_preparer"):
+        with st.spinner("Préparation du fichier…"):
+            st.session_state[slot] = (wanted, _export_bytes(view, fmt))
+    ready = st.session_state.get(slot)
+    if ready and ready[0] == wanted:
+        name = f"veille-{view.scope.partner_id}-{view.now:%Y%m%d}.{fmt}"
+        st.download_button(f"Télécharger {name}", ready[1], file_name=name, mime=EXPORT_FORMATS[fmt][1],
+                           key=f"{key}_telecharger", type="primary")
