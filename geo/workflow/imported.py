@@ -78,10 +78,10 @@ def record_import_history(store: Store, batch_id: int, *, timezone: str = "Europ
     profile = (options.get("mapping") or {}).get("profile", "table")
     table, history = schema.reports, schema.status_history
     has_history = sa.exists().where(history.c.report_id == table.c.id)
+    if profile not in ("open311", "fixmystreet"):
+        return _insert_undated(store, batch_id, imported_at=int(batch["imported_at"]))
     query = (sa.select(table.c.id, table.c.status, table.c.observed_at, table.c.row_number)
              .where(table.c.batch_id == batch_id, ~has_history))
-    if profile not in ("open311", "fixmystreet"):
-        query = query.where(table.c.status != "nouveau")
     with store.engine.connect() as conn:
         reports = pd.DataFrame([tuple(r) for r in conn.execute(query).all()],
                                columns=["id", "status", "observed_at", "row_number"])
@@ -96,30 +96,32 @@ def record_import_history(store: Store, batch_id: int, *, timezone: str = "Europ
                 raws = raw_rows_by_number(path, numbers, encoding=options.get("encoding"),
                                           sep=options.get("separator"))
     imported_at = int(batch["imported_at"])
-    if profile not in ("open311", "fixmystreet"):
-        frame = _undated_entries(reports, imported_at=imported_at)  # one undated step each: no row to read
-    else:
-        entries = []
-        for report in reports.to_dict("records"):
-            number = report["row_number"]
-            raw = json.loads(raws.get(int(number), "{}")) if pd.notna(number) else {}
-            entries += _entries(report, raw, profile, imported_at=imported_at, timezone=timezone)
-        frame = pd.DataFrame(entries)
+    entries = []
+    for report in reports.to_dict("records"):
+        number = report["row_number"]
+        raw = json.loads(raws.get(int(number), "{}")) if pd.notna(number) else {}
+        entries += _entries(report, raw, profile, imported_at=imported_at, timezone=timezone)
+    frame = pd.DataFrame(entries)
     if frame.empty:
         return 0
     with store.transaction() as conn:
         return write_history(conn, frame)
 
 
-def _undated_entries(reports: pd.DataFrame, *, imported_at: int) -> pd.DataFrame:
-    """Return the one history entry of each report whose file gave a status but no date (vectorised).
+def _insert_undated(store: Store, batch_id: int, *, imported_at: int) -> int:
+    """Write the one undated entry of each report of a plain table, in the database at once.
 
-    The same entries as :func:`_entries` for a plain table: ``nouveau`` → the file's status, at the import's
-    time (or the observation's, when later), marked undated.
+    ``nouveau`` → the file's status, at the import's time (or the observation's, when later), marked undated:
+    what :func:`_entries` gives for a row with no dates to read.
     """
-    changed = reports["observed_at"].astype("int64").clip(lower=imported_at)
-    return pd.DataFrame({
-        "report_id": reports["id"], "changed_at": changed, "changed_by": "import", "from_status": "nouveau",
-        "to_status": reports["status"], "note": "statut du fichier importé, date inconnue",
-        "recorded_at": imported_at, "origin": ORIGIN_IMPORT_UNDATED,
-    })
+    table, history = schema.reports, schema.status_history
+    has_history = sa.exists().where(history.c.report_id == table.c.id)
+    changed = sa.case((table.c.observed_at > imported_at, table.c.observed_at), else_=sa.literal(imported_at))
+    rows = sa.select(
+        table.c.id, changed, sa.literal("import"), sa.literal("nouveau"), table.c.status,
+        sa.literal("statut du fichier importé, date inconnue"), sa.literal(imported_at),
+        sa.literal(ORIGIN_IMPORT_UNDATED),
+    ).where(table.c.batch_id == batch_id, table.c.status != "nouveau", ~has_history)
+    columns = ["report_id", "changed_at", "changed_by", "from_status", "to_status", "note", "recorded_at", "origin"]
+    with store.transaction() as conn:
+        return int(conn.execute(history.insert().from_select(columns, rows)).rowcount)
