@@ -25,7 +25,7 @@ from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, Staged
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["Store", "LoadedChunk", "REPORT_FIELDS", "READ_COLUMNS", "BATCH_CONSTANTS"]
+__all__ = ["Store", "fetch_frame", "LoadedChunk", "REPORT_FIELDS", "READ_COLUMNS", "BATCH_CONSTANTS"]
 
 # Column order used by bulk inserts of reports.
 REPORT_FIELDS: tuple[str, ...] = (
@@ -77,7 +77,7 @@ def _constant_sql(value: int | None) -> str:
     return "NULL" if value is None else str(value)
 
 
-def _frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
+def fetch_frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
     """Run ``query`` and return its rows as a DataFrame, fetched as plain DBAPI tuples.
 
     SQLAlchemy's ``Row`` objects cost pandas a failed attribute look-up each: ten times slower on a
@@ -422,7 +422,7 @@ class Store:
         if end is not None:
             query = query.where(table.c.observed_at < int(pd.Timestamp(end).timestamp()))
         with self.engine.connect() as conn:
-            frame = _frame(conn, query, columns)
+            frame = fetch_frame(conn, query, columns)
         if "observed_at" in frame:
             frame["observed_at"] = pd.to_datetime(frame["observed_at"].astype("int64"), unit="s", utc=True)
             frame["observed_at"] = frame["observed_at"].dt.tz_convert(timezone)
@@ -435,7 +435,7 @@ class Store:
         for start in range(0, len(ids), 500):
             query = sa.select(*[table.c[c] for c in columns]).where(table.c.id.in_(list(ids[start:start + 500])))
             with self.engine.connect() as conn:
-                frames.append(_frame(conn, query, columns))
+                frames.append(fetch_frame(conn, query, columns))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
     def get_report(self, report_id: str) -> dict | None:
@@ -448,7 +448,7 @@ class Store:
         """Return ``id, lat, lon, neighbourhood`` of every stored report (for re-assignment)."""
         table = schema.reports
         query = sa.select(table.c.id, table.c.lat, table.c.lon, table.c.neighbourhood)
-        return _frame(conn, query, ["id", "lat", "lon", "neighbourhood"])
+        return fetch_frame(conn, query, ["id", "lat", "lon", "neighbourhood"])
 
     def set_neighbourhoods(self, conn: sa.Connection, assignments: pd.DataFrame) -> None:
         """Write ``neighbourhood`` for the reports in ``assignments`` (columns ``id``, ``neighbourhood``)."""

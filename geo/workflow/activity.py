@@ -27,10 +27,9 @@ import sqlalchemy as sa
 
 from geo.errors import InputError
 from geo.store import schema
-from geo.store.database import Store
+from geo.store.database import Store, fetch_frame
 from geo.store.workflow_schema import partners as partners_table
 from geo.taxonomy import Taxonomy
-from geo.workflow._frames import fetch_frame
 from geo.workflow.lifecycle import ORIGIN_IMPORT_UNDATED
 
 __all__ = ["GROUPINGS", "METRICS", "OUTSIDE_CODE", "NO_PARTNER_CODE", "Activity", "compute_activity",

@@ -15,9 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.store import schema
-from geo.store.database import Store
+from geo.store.database import Store, fetch_frame
 from geo.store.workflow_schema import partners as partners_table
-from geo.workflow._frames import fetch_frame
 from geo.workflow.lifecycle import CLOSED_STATUSES
 
 __all__ = ["AGEING_BANDS", "ReportQuery", "ageing_band", "relay_times", "list_reports", "count_reports",
