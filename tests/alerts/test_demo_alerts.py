@@ -9,21 +9,15 @@ import json
 import pytest
 
 from geo.alerts.registry import PUBLIC_KEYS, alert_history_rows, list_alerts, set_status
-from geo.cli.main import main
 from geo.errors import InputError
 from geo.store.database import Store
 from tests.alerts.conftest import SPIKE_WEEK
+from tests.commandline import run
 
 STATISTICAL = {"farrington", "ears_c1", "ears_c2", "ears_c3"}
 # Series the demo plants a rise in (data/README.md): the spike, the emerging hot spot, and their quartiers.
 PLANTED = {("fontaine-d-ouche", "parties_communes"), ("fontaine-d-ouche", None), ("universite", "tags"),
            ("universite", None)}
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def alerts_json(capsys, url: str, *argv: str) -> list[dict]:

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from geo.cli.main import main
 from geo.demo.build import build_demo_store
 from geo.demo.reports import PLANTED_PATTERNS
 from geo.store.database import Store
+from tests.commandline import run
 
 END = pd.Timestamp("2026-03-02 00:00", tz="Europe/Paris")  # a Monday: weeks end complete
 
@@ -26,12 +26,6 @@ def demo_db(tmp_path_factory, taxonomy) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
     build_demo_store(Store(url), taxonomy=taxonomy, reports=20_000, seed=42, end=END)
     return url
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _cell_at(path, pattern: str) -> pd.Series:

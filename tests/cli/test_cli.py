@@ -12,22 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from geo.cli.main import main
 from geo.settings import PROJECT_ROOT
 from geo.store.database import Store
+from tests.commandline import last_json, run
 from tests.conftest import FIXTURES, NORTH_POINT, OUTSIDE_POINT, SOUTH_POINT, make_territory
 
 SUMMARY_KEYS = {"read", "stored", "duplicates", "quarantined", "outside_territory", "unknown_categories"}
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def last_json(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture

@@ -10,25 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.cli.main import main
 from geo.ingest.entry import FieldEntry, record_report
 from geo.ingest.formats import MAPPABLE_FIELDS
 from geo.store.database import Store
+from tests.commandline import last_json, run
 from tests.conftest import FIXTURES, NORTH_POINT, SOUTH_POINT
 
 # the summary's keys before ``mapping`` was added: none of them changes
 SUMMARY_KEYS = {"read", "stored", "duplicates", "quarantined", "outside_territory", "unknown_categories",
                 "swapped_coordinates", "batch_id", "format", "profile"}
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def last_json(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture

@@ -10,12 +10,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo.cli.main import main
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.commandline import run
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from geo.ingest.provenance import raw_row
 from geo.ingest.readers import list_parts, open_source
 from geo.settings import PROJECT_ROOT
 from geo.store.database import Store
+from tests.commandline import last_json
 from tests.conftest import NORTH_POINT, SOUTH_POINT
 from tests.ingest.test_ingest import NOW, check_invariant
 
@@ -67,10 +68,6 @@ def run_cli(capsys, *argv: object) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def last_json(out: str) -> dict:
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def zip_of(path: Path, members: dict[str, bytes | Path]) -> Path:

@@ -9,20 +9,14 @@ from pathlib import Path
 import pandas as pd
 from lxml import etree
 
-from geo.cli.main import main
 from geo.ingest.entry import FieldEntry, record_report
 from geo.settings import PROJECT_ROOT
+from tests.commandline import run
 from tests.patrol.conftest import PARIS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMA = etree.XMLSchema(etree.parse(str(FIXTURES / "gpx11.xsd")))
 SUMMARY_KEYS = {"teams", "visited", "dropped", "walking_minutes", "objective"}
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _targets_file(tmp_path):

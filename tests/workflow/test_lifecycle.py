@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from geo.cli.main import main
 from geo.errors import InputError
 from geo.ingest.importer import import_file
 from geo.store import schema
@@ -27,6 +26,7 @@ from geo.workflow.lifecycle import (
 )
 from geo.workflow.queue import ReportQuery, count_reports, list_reports
 from geo.workflow.routing import load_registry_files
+from tests.commandline import run
 from tests.conftest import FIXTURES, NORTH_POINT, SOUTH_POINT
 
 PARTNERS = "id;name;type;emails;target_days\nville;Ville;ville;v@ville.example;5\n"
@@ -235,12 +235,6 @@ def test_fixmystreet_dates_become_history(tmp_store, taxonomy, tmp_path):
     assert got.loc["fms:2", "to_status"] == "pris_en_charge"
     assert got.loc["fms:2", "origin"] == "import_sans_date"  # the file says no date for it
     assert "fms:4" not in got.index
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_status_and_reports(capsys, store):
