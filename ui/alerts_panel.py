@@ -21,7 +21,7 @@ from geo.alerts.registry import (
 )
 from geo.alerts.series import SeriesKey
 from geo.alerts.static_map import render_map_png
-from geo.alerts.watch import WATCH_COLUMNS, run_watch
+from geo.alerts.watch import run_watch
 from geo.errors import VeilleError
 from ui import loaders
 
@@ -94,8 +94,7 @@ def alerts_map(alerts: list[dict]) -> None:
 
 def _series_chart(alert: dict) -> None:
     settings = loaders.settings()
-    reports = loaders.store().read_reports(columns=WATCH_COLUMNS, timezone=settings.timezone)
-    history = series_history(reports, SeriesKey(alert["neighbourhood"], alert["category"]),
+    history = series_history(loaders.reports(), SeriesKey(alert["neighbourhood"], alert["category"]),
                              as_of=alert["as_of"], timezone=settings.timezone, weeks=26)
     if history.empty:
         st.info("Pas d'historique pour cette série.")
