@@ -20,6 +20,7 @@ __all__ = ["cache_dir", "enable_cache", "warm_up", "warm_up_in_background", "is_
 _WARM = threading.Event()
 _LOCK = threading.Lock()
 _STARTED = threading.Event()
+_START_LOCK = threading.Lock()  # several sessions' script threads may ask at once
 _CACHED = threading.Event()
 
 
@@ -81,9 +82,10 @@ def warm_up_in_background(*, delay: float = 0.0) -> threading.Thread | None:
     delay
         Seconds to wait first, so that the compilation does not compete with a page's first render.
     """
-    if _STARTED.is_set():
-        return None
-    _STARTED.set()
+    with _START_LOCK:
+        if _STARTED.is_set():
+            return None
+        _STARTED.set()
 
     def run() -> None:
         time.sleep(delay)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import esda
 import geopandas as gpd
 import numpy as np
@@ -123,3 +127,24 @@ def test_compiled_code_is_cached_on_disk_for_the_next_process():
     assert list(jit.cache_dir().rglob("*.nbi")), "numba's index files are written to the cache folder"
     jit.warm_up()
     assert jit.is_warm()
+
+
+def test_background_warm_up_starts_once_when_many_sessions_ask_at_once():
+    """Every rerun of every session asks for the warm-up: one thread only is started per process."""
+    script = """
+import threading
+from geo.analysis import jit
+barrier = threading.Barrier(8)
+started = []
+def ask():
+    barrier.wait()
+    started.append(jit.warm_up_in_background(delay=600))
+askers = [threading.Thread(target=ask) for _ in range(8)]
+for t in askers: t.start()
+for t in askers: t.join()
+print(sum(t is not None for t in started), len(started))
+"""
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "8"]
