@@ -2,9 +2,10 @@
 
 esda's conditional permutations are numba functions compiled on their first call (≈ 13–17 s on a 2-core
 machine). :func:`enable_cache` turns on numba's on-disk cache for them (folder ``NUMBA_CACHE_DIR``, by
-default ``~/.cache/veille/numba``), so a later process loads the machine code instead (≈ 3 s);
-:func:`warm_up` compiles (or loads) it on a tiny grid, and :func:`is_warm` tells whether that is done, so
-that a page can fall back to analytical inference rather than wait.
+default ``~/.cache/veille/numba``), so a later process loads their machine code instead — all but the chunk
+loop that takes the statistic as an argument, which numba cannot cache (see ``_UNCACHEABLE``) and which every
+process compiles again. :func:`warm_up` compiles (or loads) them on a tiny grid, and :func:`is_warm` tells
+whether that is done, so that a page can fall back to analytical inference rather than wait.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ _LOCK = threading.Lock()
 _STARTED = threading.Event()
 _START_LOCK = threading.Lock()  # several sessions' script threads may ask at once
 _CACHED = threading.Event()
+# Functions that take another compiled function as an argument (esda's ``stat_func``): numba keys their
+# cache entries on that function's address, so no later process ever finds them, every process appends an
+# entry to the index, and saving the index can fail ("underlying object has vanished"). numba#6251.
+_UNCACHEABLE = frozenset({"compute_chunk"})
 
 
 def cache_dir() -> Path:
@@ -47,7 +52,7 @@ def enable_cache() -> None:
     for module in (crand, getisord):
         for name in dir(module):
             func = getattr(module, name)
-            if isinstance(func, CPUDispatcher):
+            if isinstance(func, CPUDispatcher) and name not in _UNCACHEABLE:
                 try:
                     func.enable_caching()
                 except Exception:
