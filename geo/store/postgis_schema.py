@@ -12,11 +12,13 @@ one (a new store skips the migrations). On SQLite it does nothing.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import base as postgresql_base
 
 from geo.errors import StoreError
 from geo.store.metadata import METADATA
 
-__all__ = ["migrate", "ensure_postgis", "has_geometries", "REPORT_GEOMETRY_INDEX", "NEIGHBOURHOOD_GEOMETRY_INDEX"]
+__all__ = ["Geometry", "migrate", "ensure_postgis", "has_geometries", "REPORT_GEOMETRY_INDEX",
+           "NEIGHBOURHOOD_GEOMETRY_INDEX"]
 
 REPORT_GEOMETRY_INDEX = "ix_reports_geom"
 NEIGHBOURHOOD_GEOMETRY_INDEX = "ix_neighbourhoods_geom"
@@ -28,6 +30,23 @@ _GEOMETRIES = {
     "neighbourhoods": ("geometry(Geometry, 4326) GENERATED ALWAYS AS "
                        "(ST_SetSRID(ST_GeomFromWKB(geometry_wkb), 4326)) STORED", NEIGHBOURHOOD_GEOMETRY_INDEX),
 }
+
+
+class Geometry(sa.types.UserDefinedType):
+    """PostGIS's ``geometry`` as SQLAlchemy's inspector reports it (read as WKB hex text, never written)."""
+
+    cache_ok = True
+
+    def __init__(self, *_typmod: object) -> None:  # the inspector passes the type modifiers (Point, 4326)
+        super().__init__()
+
+    def get_col_spec(self, **_kw: object) -> str:
+        """Return the type's name in DDL."""
+        return "geometry"
+
+
+# the inspector names the type of ``geom`` instead of warning that it does not know it
+postgresql_base.ischema_names.setdefault("geometry", Geometry)
 
 
 def ensure_postgis(conn: sa.Connection) -> None:

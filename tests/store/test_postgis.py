@@ -12,6 +12,7 @@ from geo.ingest.importer import import_file
 from geo.store import postgis_schema, schema
 from geo.store.backup import backup_store, restore_store
 from geo.store.database import Store
+from geo.store.snapshot import snapshot_columns
 from tests.conftest import FIXTURES, NORTH_POINT, OUTSIDE_POINT
 
 NOW = pd.Timestamp("2026-03-10 12:00", tz="Europe/Paris")
@@ -82,6 +83,7 @@ def test_points_and_polygons_have_gist_indexed_geometries(tmp_store, taxonomy, b
             "SELECT r.id FROM reports r JOIN neighbourhoods n ON ST_Contains(n.geom, r.geom) WHERE n.code = 'nord'"
         ).scalars().all()
     assert field_id in inside
+    assert "geom" not in snapshot_columns(tmp_store)  # the columnar snapshot holds lon/lat, not the point again
 
 
 def test_an_older_store_gains_the_geometries_by_migration(tmp_store, taxonomy, backend, postgis_only):
