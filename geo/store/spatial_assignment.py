@@ -31,11 +31,16 @@ def assign_staged(conn: sa.Connection, table: str) -> int:
         raise ValueError(f"expected a PostgreSQL connection for a PostGIS assignment; found {conn.dialect.name}")
     if not _NAME.match(table):
         raise ValueError(f"expected a plain table name; found {table!r}")
+    # PostGIS's function costs make the planner compile this statement (JIT): a third of a second per chunk
+    jit = conn.exec_driver_sql("SELECT current_setting('jit')").scalar()
+    conn.exec_driver_sql("SELECT set_config('jit', 'off', true)")  # for this transaction, restored below
     # min(code) is the first neighbourhood in the order of ``ORDER BY code`` (Store.load_territory's)
-    return int(conn.exec_driver_sql(
+    assigned = int(conn.exec_driver_sql(
         f"UPDATE {table} AS s SET neighbourhood = hit.code FROM ("
         f" SELECT p.ctid AS row_id, min(n.code) AS code FROM {table} AS p JOIN neighbourhoods AS n"
         "  ON ST_Intersects(n.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))"
         "  WHERE p.neighbourhood IS NULL GROUP BY p.ctid"
         ") AS hit WHERE s.ctid = hit.row_id"
     ).rowcount)
+    conn.exec_driver_sql("SELECT set_config('jit', %s, true)", (jit,))
+    return assigned

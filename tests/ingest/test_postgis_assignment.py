@@ -70,7 +70,9 @@ def test_assignment_in_postgis_is_the_geopandas_spatial_join(territory, db_url):
                              "neighbourhood text) ON COMMIT DROP")
         conn.exec_driver_sql("INSERT INTO pts VALUES (%s, %s, %s, NULL)",
                              [(i, float(x), float(y)) for i, (x, y) in enumerate(zip(lon, lat, strict=True))])
+        jit = conn.exec_driver_sql("SELECT current_setting('jit')").scalar()
         assigned = assign_staged(conn, "pts")
+        assert conn.exec_driver_sql("SELECT current_setting('jit')").scalar() == jit  # restored
         found = [code for _, code in conn.exec_driver_sql("SELECT i, neighbourhood FROM pts ORDER BY i").all()]
     assert found == expected
     assert assigned == sum(code is not None for code in expected)
