@@ -9,19 +9,22 @@ For each size (default 1,000,000 reports; ``--reports 1000000 5000000``):
    - ``python -m geo aggregate --by neighbourhood,category,week`` as a whole process, first run (snapshot
      built) and warm (snapshot there), on each backend — target <= 1.2 s warm on SQLite;
    - the in-process aggregation on the columnar snapshot, warm — target <= 0.05 s;
-   - the same counts computed by PostgreSQL on the stored quartier column, and by PostGIS with a spatial join
-     (``ST_Contains`` + ``GROUP BY``, GiST indexes), warm (best of 3): our warm path must be >= 5x and >= 20x
-     faster;
+   - side by side, warm, in the same run: (a) PostGIS with a spatial join (``ST_Contains`` + ``GROUP BY`` on
+     the GiST-indexed point and polygon columns), (b) PostgreSQL ``GROUP BY`` on the stored quartier column,
+     (c) our in-process path (snapshot + bincount, as ``geo aggregate``); best of 3 for (a) and (b), JIT on and
+     off; the ratios a/c (target >= 20x) and b/c (target >= 5x) are printed, and the three are checked to give
+     the same counts (geo.analysis.database_counts) -- the one assertion of this bench;
 4. **the data load behind Carte and Accueil** (the snapshot read of the page columns), and the **cold first
    render of Carte** (AppTest in a fresh process, as bench/dashboard.py does) with its peak memory —
    targets <= 2.5 s and <= 600 MB.
 
-Figures are printed; nothing is asserted. Run it alone on the machine (2 cores): other jobs skew every figure,
-so the load average is printed at the start and the end.
+Figures are printed; only the agreement of the three aggregation paths is asserted. Run it alone on the machine
+(2 cores): other jobs skew every figure, so the load average is printed at the start and the end.
 
 Usage::
 
     .venv/bin/python bench/scale.py [--reports 1000000 [5000000]] [--skip-postgres] [--skip-render]
+        [--skip-sqlite] [--work DIR]
 """
 
 from __future__ import annotations
@@ -35,14 +38,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import PYTHON, ROOT, PeakRSS, Timer, git_state, mb
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 AGG_BY = "neighbourhood,category,week"
-WEEK_SQL = ("date_trunc('week', to_timestamp(r.observed_at) AT TIME ZONE 'Europe/Paris')")
 
 
 def run_geo(url: str, *args: str) -> tuple[float, int, str]:
@@ -73,40 +79,46 @@ def export_csv(url: str, path: Path) -> int:
     return len(out)
 
 
-def postgis_side_by_side(url: str) -> dict:
-    """Time the aggregation in PostgreSQL: on the stored quartier column, and by a PostGIS spatial join."""
-    import sqlalchemy as sa
+def postgis_side_by_side(url: str, ours: pd.DataFrame) -> dict:
+    """Time the aggregation done by PostgreSQL: (a) a PostGIS spatial join, (b) a GROUP BY on the stored quartier.
 
-    engine = sa.create_engine(url)
+    (a) joins the report points with the quartier polygons (``ST_Contains``, the GiST-indexed generated columns of
+    geo.store.postgis_schema); (b) groups on the quartier stored at import. Each is timed warm, best of 3, with
+    PostgreSQL's JIT on (its default) and off, keeping the faster: the ratios to our path are the least flattering.
+    Both are checked against ``ours`` (the in-process table, :func:`counts_in_process`): the same counts, the
+    spatial join less the reports outside every quartier. Raises SystemExit when they differ.
+    """
+
+    from geo.analysis.aggregation import OUTSIDE
+    from geo.analysis.database_counts import counts_by_spatial_join, counts_by_stored_column, same_counts
+    from geo.store.database import Store
+
+    store = Store(url)  # brings an older store's schema (and its PostGIS geometries) up to date
     out: dict = {}
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-        conn.exec_driver_sql("ALTER TABLE reports ADD COLUMN IF NOT EXISTS geom geometry(Point, 4326)")
-        with Timer() as t:
-            conn.exec_driver_sql("UPDATE reports SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326)")
-            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS reports_geom_gist ON reports USING gist (geom)")
-            conn.exec_driver_sql("DROP TABLE IF EXISTS quartiers_geo")
-            conn.exec_driver_sql("CREATE TABLE quartiers_geo AS SELECT code, "
-                                 "ST_SetSRID(ST_GeomFromWKB(geometry_wkb), 4326) AS geom FROM neighbourhoods")
-            conn.exec_driver_sql("CREATE INDEX quartiers_geo_gist ON quartiers_geo USING gist (geom)")
-            conn.exec_driver_sql("ANALYZE reports")
-            conn.exec_driver_sql("ANALYZE quartiers_geo")
-        out["postgis_setup_s"] = t.seconds
-    queries = {
-        "stored_column": f"SELECT r.neighbourhood, r.category, {WEEK_SQL} AS week, count(*) FROM reports r "
-                         "GROUP BY 1, 2, 3",
-        "spatial_join": f"SELECT q.code, r.category, {WEEK_SQL} AS week, count(*) FROM reports r "
-                        "JOIN quartiers_geo q ON ST_Contains(q.geom, r.geom) GROUP BY 1, 2, 3",
-    }
-    with engine.connect() as conn:
-        for name, sql in queries.items():
-            times = []
-            for _ in range(3):
-                with Timer() as t:
-                    rows = conn.exec_driver_sql(sql).all()
-                times.append(t.seconds)
-            out[name] = {"best_s": min(times), "runs_s": times, "groups": len(rows)}
-    engine.dispose()
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE reports")
+        conn.exec_driver_sql("ANALYZE neighbourhoods")
+        conn.commit()
+        for name, count in (("spatial_join", counts_by_spatial_join), ("stored_column", counts_by_stored_column)):
+            times = {}
+            for jit in ("on", "off"):
+                conn.exec_driver_sql(f"SET jit = {jit}")
+                runs = []
+                for _ in range(3):
+                    with Timer() as t:
+                        table = count(conn)
+                    runs.append(t.seconds)
+                times[jit] = runs
+            expected = ours if name == "stored_column" else ours[ours["neighbourhood"] != OUTSIDE]
+            if not same_counts(table, expected):
+                raise SystemExit(f"PostgreSQL's {name} counts differ from the in-process ones: "
+                                 f"{int(table['count'].sum()):,} reports in {len(table):,} groups against "
+                                 f"{int(expected['count'].sum()):,} in {len(expected):,}")
+            out[name] = {"best_s": min(min(r) for r in times.values()), "runs_s": times, "groups": len(table),
+                         "reports": int(table["count"].sum())}
+        out["gist_indexes"] = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_indexes WHERE indexdef ILIKE %s", ("%USING gist (geom)%",)).scalar()
+    store.engine.dispose()
     return out
 
 
@@ -132,7 +144,8 @@ def in_process_aggregation(url: str) -> dict:
         warm.append(t.seconds)
     return {"snapshot_ensure_s": build.seconds, "page_columns_load_s": page_load.seconds,
             "frame_mb": frame.memory_usage(deep=True).sum() / 1e6, "aggregate_cold_s": cold.seconds,
-            "aggregate_warm_best_s": min(warm), "groups": len(table), "reports": int(table["count"].sum())}
+            "aggregate_warm_best_s": min(warm), "groups": len(table), "reports": int(table["count"].sum()),
+            "table": table}
 
 
 def carte_cold_render(url: str) -> dict:
@@ -144,15 +157,20 @@ def carte_cold_render(url: str) -> dict:
     return {"cold_s": result["cold"]["seconds"], "worker_peak_rss": result["peak_rss"]}
 
 
-def bench_size(n: int, work: Path, *, postgres: bool, render: bool) -> None:
+def bench_size(n: int, work: Path, *, postgres: bool, render: bool, sqlite: bool = True) -> None:
     print(f"\n== {n:,} reports")
     sqlite_demo = f"sqlite:///{work / f'demo_{n}.sqlite'}"
-    seconds, _, _ = run_geo(sqlite_demo, "demo", "--reports", str(n))
     csv_path = work / f"reports_{n}.csv"
-    rows = export_csv(sqlite_demo, csv_path)
-    print(f"  demo store built in {seconds:.1f} s; CSV of {rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB")
+    if csv_path.exists():  # kept by an earlier run with --work
+        print(f"  reusing {csv_path} ({csv_path.stat().st_size / 1e6:.0f} MB) and its demo store")
+    else:
+        seconds, _, _ = run_geo(sqlite_demo, "demo", "--reports", str(n))
+        rows = export_csv(sqlite_demo, csv_path)
+        print(f"  demo store built in {seconds:.1f} s; CSV of {rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB")
+    for stale in work.glob(f"import_{n}.sqlite*"):  # every run imports into a new store
+        stale.unlink()
 
-    urls = {"sqlite": f"sqlite:///{work / f'import_{n}.sqlite'}"}
+    urls = {"sqlite": f"sqlite:///{work / f'import_{n}.sqlite'}"} if sqlite else {}
     server_cm = None
     if postgres:
         from tests.postgres_server import missing_postgres, running_postgres
@@ -183,13 +201,18 @@ def bench_size(n: int, work: Path, *, postgres: bool, render: bool) -> None:
                   f"(target <= 50 ms), cold {inproc['aggregate_cold_s'] * 1000:.0f} ms, "
                   f"{inproc['groups']:,} groups")
             if backend == "postgresql":
-                side = postgis_side_by_side(url)
+                from geo.analysis.database_counts import counts_in_process
+
+                side = postgis_side_by_side(url, counts_in_process(inproc["table"]))
                 ours = inproc["aggregate_warm_best_s"]
-                for name, target in (("stored_column", 5), ("spatial_join", 20)):
+                print(f"     side by side, warm (same counts checked; {side['gist_indexes']} GiST indexes):")
+                print(f"       (c) ours, snapshot + bincount: {ours * 1000:.1f} ms")
+                for letter, name, target in (("a", "spatial_join", 20), ("b", "stored_column", 5)):
                     best = side[name]["best_s"]
-                    print(f"     PostgreSQL {name}: {best:.3f} s warm ({side[name]['groups']:,} groups); ours is "
-                          f"{best / ours:.0f}x faster (target >= {target}x)")
-                print(f"     (PostGIS geometry + GiST set-up {side['postgis_setup_s']:.1f} s, not counted)")
+                    label = ("PostGIS ST_Contains join + GROUP BY" if name == "spatial_join"
+                             else "PostgreSQL GROUP BY on the stored quartier")
+                    print(f"       ({letter}) {label}: {best:.3f} s ({side[name]['groups']:,} groups, "
+                          f"{side[name]['reports']:,} reports); {letter}/c = {best / ours:.0f}x (target >= {target}x)")
             if render:
                 cold = carte_cold_render(demo_url if backend == "sqlite" else url)
                 print(f"     Carte cold first render: {cold['cold_s']:.2f} s (target <= 2.5 s), AppTest worker "
@@ -204,14 +227,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-render", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure the PostgreSQL store only")
+    parser.add_argument("--work", type=Path, help="keep the demo stores and CSVs here, and reuse them")
     args = parser.parse_args(argv)
-    print(f"code: {git_state()}   cores: {os.cpu_count()}   load average: {os.getloadavg()[0]:.2f}")
+    print(f"code: {git_state()}   cores: {os.cpu_count()}   load average: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="veille-scale-") as tmp:
-        work = Path(tmp)
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         os.chmod(work, 0o755)
         for n in args.reports:
-            bench_size(n, work, postgres=not args.skip_postgres, render=not args.skip_render)
-    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (2 cores; other jobs skew every figure)")
+            bench_size(n, work, postgres=not args.skip_postgres, render=not args.skip_render,
+                       sqlite=not args.skip_sqlite)
+    print(f"\nload average at the end: {os.getloadavg()} (2 cores; other jobs skew every figure)")
     return 0
 
 

@@ -26,7 +26,7 @@ from geo.ingest.formats import ColumnMapping, detect_mapping, time_source_warnin
 from geo.ingest.pipeline import ValidationJob, default_workers, validate_chunks
 from geo.ingest.provenance import compress_file, raw_rows_by_number
 from geo.ingest.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
-from geo.ingest.territory import parse_crs
+from geo.ingest.territory import assigns_in_database, parse_crs
 from geo.ingest.timeparse import DAY_FIRST, OrderEvidence, date_order_warnings, order_evidence
 from geo.ingest.validation import PreparedRows, prepare_rows, report_tuples
 from geo.store.database import Store
@@ -168,8 +168,10 @@ def import_file(
         )
     if (from_metadata := time_source_warning(mapping)) is not None:
         summary.warnings.append(from_metadata)
+    size = Path(path).stat().st_size
     if workers is None:
-        workers = default_workers(Path(path).stat().st_size)
+        workers = default_workers(size)
+    in_database = not territory.empty and assigns_in_database(store, size)  # PostGIS assigns after the COPY
     mapping, chunks = _decide_date_order(mapping, source.chunks)
     # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while this thread
     # reads the chunks and workers validate and stage them; nothing is written to the store yet.
@@ -179,7 +181,8 @@ def import_file(
         job_encoding = source.details.get("encoding", options.encoding)
         job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory,
                             stage_dir=_attempt_folder(stage_dir, 1), crs=options.crs,
-                            category_map=dict(options.category_map), timezone=options.timezone, now=now)
+                            category_map=dict(options.category_map), timezone=options.timezone, now=now,
+                            assign_in_database=in_database)
         validated = _validate_all(job, chunks, workers=workers, on_progress=on_progress,
                                   estimated=source.estimated_rows)
         whole_column = validated.evidence.order()
@@ -205,7 +208,8 @@ def import_file(
             stamp = int(time.time())
             reused = []
             for chunk in staged:
-                loaded = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp)
+                loaded = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp,
+                                           assign_in_database=in_database)
                 summary.stored += loaded.inside + loaded.outside
                 summary.outside_territory += loaded.outside
                 summary.duplicates += chunk.reports - loaded.inside - loaded.outside - len(loaded.reused)

@@ -49,6 +49,9 @@ class ValidationJob:
     ----------
     stage_dir
         Folder of the staging files; each validator writes its own file there.
+    assign_in_database
+        Leave neighbourhoods inside the territory's bounds to the store (PostGIS), see
+        :func:`geo.ingest.validation.prepare_rows`.
     """
 
     mapping: ColumnMapping
@@ -59,6 +62,7 @@ class ValidationJob:
     category_map: Mapping[str, str] = field(default_factory=dict)
     timezone: str = "Europe/Paris"
     now: pd.Timestamp | None = None
+    assign_in_database: bool = False
 
 
 @dataclass
@@ -84,7 +88,8 @@ class _Validator:
 
         job = self.job
         prepared = prepare_rows(chunk, job.mapping, taxonomy=job.taxonomy, territory=job.territory,
-                                category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs)
+                                category_map=job.category_map, timezone=job.timezone, now=job.now, crs=job.crs,
+                                assign_in_database=job.assign_in_database)
         staged = self.writer.write(index, prepared.valid, prepared.rejected)
         # what the chunk's dates say of the order of day and month: checked on the whole file afterwards
         evidence = (order_evidence(chunk[job.mapping.time]) if job.mapping.time and not job.mapping.time_format

@@ -22,7 +22,7 @@ import pyproj
 
 from geo.ingest.formats import ColumnMapping
 from geo.ingest.readers import GEOMETRY_COLUMNS, raw_rows_json
-from geo.ingest.territory import assign_neighbourhoods, parse_crs
+from geo.ingest.territory import assign_neighbourhoods, left_to_database, parse_crs
 from geo.ingest.timeparse import MONTH_FIRST, parse_times
 from geo.store.database import REPORT_FIELDS
 from geo.store.identity import REUSED_IN_FILE, reused_in_chunk
@@ -126,8 +126,13 @@ def _coordinates(chunk: pd.DataFrame, mapping: ColumnMapping, reasons: _Reasons,
 
 
 def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.DataFrame, reasons: _Reasons, *,
-           territory: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    """Assign neighbourhoods, detect swapped latitude/longitude, reject impossible positions."""
+           territory: gpd.GeoDataFrame, assign_in_database: bool = False
+           ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Assign neighbourhoods, detect swapped latitude/longitude, reject impossible positions.
+
+    With ``assign_in_database``, points the database can assign with the same result
+    (:func:`geo.ingest.territory.left_to_database`) are left without a neighbourhood, for it to assign.
+    """
     y, x = lat.to_numpy(dtype=float), lon.to_numpy(dtype=float)
     numeric = ~np.isnan(y) & ~np.isnan(x)  # NaN compares false: the range tests need no mask
     in_range = (y >= -90) & (y <= 90) & (x >= -180) & (x <= 180)
@@ -135,8 +140,12 @@ def _place(lat: pd.Series, lon: pd.Series, mapping: ColumnMapping, chunk: pd.Dat
     found = np.full(len(y), np.nan, dtype=object)  # as ``pd.Series(None, dtype=object)``: NaN where not assigned
     swapped = pd.Series(False, index=lat.index)
     if not territory.empty:
-        found[in_range] = assign_neighbourhoods(x[in_range], y[in_range], territory)
+        deferred = left_to_database(x, y, territory) if assign_in_database else None
+        here = in_range if deferred is None else in_range & ~deferred
+        found[here] = assign_neighbourhoods(x[here], y[here], territory)
         retry = swapped_range & pd.isna(found)
+        if deferred is not None:  # swapped, a deferred point leaves the territory's bounds: no retry can hit
+            retry &= ~deferred
         if retry.any():
             alt = pd.Series(assign_neighbourhoods(y[retry], x[retry], territory), index=lat.index[retry], dtype=object)
             hit = alt.notna().reindex(lat.index, fill_value=False)
@@ -219,7 +228,7 @@ def _per_distinct(values: pd.Series, mapper: Callable[[object], object] | Mappin
 def prepare_rows(
     chunk: pd.DataFrame, mapping: ColumnMapping, *, taxonomy: Taxonomy, territory: gpd.GeoDataFrame,
     category_map: Mapping[str, str] | None = None, timezone: str = "Europe/Paris", now: pd.Timestamp | None = None,
-    crs: str | int | None = None,
+    crs: str | int | None = None, assign_in_database: bool = False,
 ) -> PreparedRows:
     """Validate one chunk of raw text rows and build the report rows to store.
 
@@ -231,6 +240,9 @@ def prepare_rows(
         Which column holds which field.
     taxonomy, territory
         Categories to match labels against; neighbourhoods to assign (may be empty).
+    assign_in_database
+        Leave the neighbourhood of points inside the territory's bounds empty, for the store to assign
+        (:func:`geo.store.spatial_assignment.assign_staged`); swapped coordinates are still detected here.
 
     Returns
     -------
@@ -245,7 +257,8 @@ def prepare_rows(
         reasons.add(kind.ne("Point"), "geometry", kind, "géométrie non ponctuelle : un point est attendu")
     # points read from a geometry are already WGS84 (the reader applied the file's CRS, or ``crs``)
     lat, lon = _coordinates(chunk, mapping, reasons, None if mapping.lat in GEOMETRY_COLUMNS else crs)
-    lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory=territory)
+    lat, lon, codes, swapped = _place(lat, lon, mapping, chunk, reasons, territory=territory,
+                                      assign_in_database=assign_in_database)
     observed = _times(chunk, mapping, reasons, timezone=timezone, now=now)
     labels = _stripped(chunk, mapping.category)
     categories, unknown = taxonomy.match_categories(labels, extra=category_map)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from geo.errors import StoreError
 from geo.store import schema
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
+from geo.store.spatial_assignment import assign_staged
 from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
 
 if TYPE_CHECKING:
@@ -264,7 +265,8 @@ class Store:
                "ON CONFLICT (id) DO NOTHING")
         return int(conn.exec_driver_sql(sql, list(rows)).rowcount)
 
-    def load_staged(self, conn: sa.Connection, chunk: StagedChunk, *, batch_id: int, stamp: int) -> LoadedChunk:
+    def load_staged(self, conn: sa.Connection, chunk: StagedChunk, *, batch_id: int, stamp: int,
+                    assign_in_database: bool = False) -> LoadedChunk:
         """Load one staged chunk into batch ``batch_id``: its reports and its quarantined rows.
 
         A report whose id is already stored is not stored again: it is a duplicate when it has the
@@ -278,12 +280,19 @@ class Store:
             Written by :class:`geo.store.staging.StageWriter`.
         stamp
             Creation and update time of the reports (seconds since the epoch).
+        assign_in_database
+            PostGIS only: give the chunk's reports without a neighbourhood the one PostGIS finds
+            (:func:`geo.store.spatial_assignment.assign_staged`) before they are stored.
         """
         constants = {"batch_id": batch_id, "raw": None, "created_at": stamp, "updated_at": stamp}
         alias = conn.info.get("staging_aliases", {}).get(chunk.path)
         source = f"{alias}.{chunk.reports_table}" if alias is not None else None
         if source is None and conn.dialect.name == "postgresql":
             source = self._copy_staged(conn, chunk)
+            if assign_in_database:
+                assign_staged(conn, source)
+        elif assign_in_database:
+            raise ValueError("expected a PostGIS store for assign_in_database; found " + conn.dialect.name)
         reused = self._reused_ids(conn, chunk, source)  # before the chunk's own rows are in
         stored = {}
         for key, where in (("outside", "WHERE neighbourhood IS NULL"), ("inside", "WHERE neighbourhood IS NOT NULL")):

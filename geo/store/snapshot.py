@@ -36,8 +36,9 @@ from geo.store.snapshot_files import DICTIONARY_COLUMNS, snapshot_path, write_sn
 __all__ = ["SNAPSHOT_EXCLUDED", "DICTIONARY_COLUMNS", "snapshot_dir", "ensure_snapshot", "read_snapshot",
            "snapshot_columns", "load_reports"]
 
-# Never in a snapshot: free text and the raw row (personal data, and large).
-SNAPSHOT_EXCLUDED: frozenset[str] = frozenset({"description", "author", "raw", "category_label", "flags"})
+# Never in a snapshot: free text and the raw row (personal data, and large); nor PostGIS's point, which is
+# ``lon``/``lat`` again (geo.store.postgis_schema).
+SNAPSHOT_EXCLUDED: frozenset[str] = frozenset({"description", "author", "raw", "category_label", "flags", "geom"})
 
 
 def snapshot_dir(store: Store) -> Path:
