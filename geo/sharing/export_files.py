@@ -25,7 +25,11 @@ FULL_COLUMNS = ("id", "observed_at", "lat", "lon", "category", "registre", "seve
 
 
 def partner_items_frame(view: PartnerView) -> pd.DataFrame:
-    """Return the partner's items as a French table (one row per report; place = centre of its cell)."""
+    """Return the partner's items as a French table, one row per listed report.
+
+    Place: the centre of its cell, empty where withheld; quartier « non précisé » for the quartiers holding a
+    masked count.
+    """
     items = view.items
     return pd.DataFrame({
         "reference": items["ref"], "date": items["observed_on"], "categorie": items["category_label"],
@@ -37,25 +41,27 @@ def partner_items_frame(view: PartnerView) -> pd.DataFrame:
 
 
 def partner_points(view: PartnerView) -> gpd.GeoDataFrame:
-    """Return the partner's items as points at the centre of their cells (WGS84)."""
+    """Return the partner's items as points at the centre of their cells (WGS84); no geometry where withheld."""
     frame = partner_items_frame(view)
-    geometry = gpd.points_from_xy(frame.pop("lon_generalisee"), frame.pop("lat_generalisee"))
+    lon, lat = frame.pop("lon_generalisee"), frame.pop("lat_generalisee")
+    geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=frame.index, crs="EPSG:4326")
+    geometry[lat.isna() | lon.isna()] = None  # place withheld: fewer than 3 listed items share it
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
 def partner_quartiers(view: PartnerView, territory: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the partner's quartiers with their masked figures (text columns: « < 3 » is not a number)."""
-    figures = quartier_figures(view, territory).iloc[:-1]  # without the « Ensemble » row
+    """Return the partner's quartiers with their protected figures (text columns: « < 3 » is not a number)."""
+    labels = {code: [view.figures.label(i, j) for j in range(3)] for i, (code, _) in enumerate(view.rows)}
     terr = territory.to_crs("EPSG:4326")
     if view.scope.neighbourhoods is not None:
         terr = terr[terr["code"].isin(view.scope.neighbourhoods)]
     terr = terr.reset_index(drop=True)
-    by_name = figures.set_index("Quartier")
+    shown = [labels.get(code, ["0", "0", "0"]) for code in terr["code"]]
     return gpd.GeoDataFrame({
         "quartier": terr["name"],
-        "signalements": terr["name"].map(by_name["Signalements"]).fillna("0"),
-        "ouverts": terr["name"].map(by_name["Ouverts"]).fillna("0"),
-        "ouverts_plus_10_jours": terr["name"].map(by_name["Ouverts depuis plus de 10 jours"]).fillna("0"),
+        "signalements": [v[0] for v in shown],
+        "ouverts": [v[1] for v in shown],
+        "ouverts_plus_10_jours": [v[2] for v in shown],
     }, geometry=terr.geometry, crs="EPSG:4326")
 
 

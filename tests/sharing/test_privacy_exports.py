@@ -112,13 +112,14 @@ def test_partner_view_reads_safe_columns_only_in_scope_and_generalised(store, sc
     view = partner_view(store, scope, taxonomy=TAXONOMY, settings=SETTINGS)
     assert tuple(view.items.columns) == PARTNER_COLUMNS
     assert not FORBIDDEN_COLUMNS & set(view.items.columns)
-    assert set(view.items["category"]) <= scope.categories and len(view.items) > 30
+    assert set(view.items["category"]) <= scope.categories and len(view.items) > 25
     # the routing table sends Chenôve's and Talant's street lighting to their own towns
     assert not {"le-mail", "le-belvedere"} & set(view.items["neighbourhood"].dropna())
     everywhere = store.read_reports(columns=("category", "neighbourhood"))
     elsewhere = everywhere["neighbourhood"].isin(["le-mail", "le-belvedere"])
     routed_here = (everywhere["category"] == "eclairage") & ~elsewhere
-    assert len(view.items) == int(routed_here.sum())
+    assert int(view.figures.counts[:, 0].sum()) == int(routed_here.sum())  # every routed report is counted
+    assert len(view.items) <= int(routed_here.sum())  # (the items of quartiers with a masked count may be unlisted)
     _assert_nothing_personal(view.items.to_csv(), "the partner view")
     exact = store.read_reports(columns=("lat", "lon", "category"))
     exact = exact[exact["category"].isin(scope.categories)]
@@ -152,7 +153,7 @@ def _text_of(path: Path, fmt: str) -> str:
             frame = gpd.read_file(path, layer=layer)
             parts.append(frame.drop(columns="geometry").to_csv())
             if layer == "signalements":
-                parts.append(" ".join(f"{p.y:.6f} {p.x:.6f} {p.y!r} {p.x!r}" for p in frame.geometry))
+                parts.append(" ".join(f"{p.y:.6f} {p.x:.6f} {p.y!r} {p.x!r}" for p in frame.geometry if p is not None))
         with sqlite3.connect(path) as conn:  # every text of every table, whatever the layer
             for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
                 parts.extend(str(row) for row in conn.execute(f'SELECT * FROM "{table}"').fetchall())
@@ -165,7 +166,7 @@ def test_every_partner_export_holds_nothing_personal_nor_exact(store, tmp_path, 
     out = tmp_path / f"partner.{fmt}"
     summary = export(store, ExportRequest(role="partenaire", fmt=fmt, partner_id=PARTNER), out, taxonomy=TAXONOMY,
                      settings=load_settings(db_url=store.url), sharing=SETTINGS, by="test")
-    assert summary["reports"] > 30 and out.stat().st_size == summary["bytes"]
+    assert summary["reports"] > 25 and out.stat().st_size == summary["bytes"]
     text = _text_of(out, fmt)
     _assert_nothing_personal(text, f"the {fmt} export")
     found = _exact_places_in(text, store)
