@@ -1,0 +1,224 @@
+"""Play the attacker: from every number a partner can take away for a period, recompute a masked count.
+
+The attacker reads every partner export of one period (HTML map and its tables, CSV figures and items,
+GeoJSON and GeoPackage items, GeoPackage quartiers, PDF bulletin), writes down every published figure as a
+linear constraint on the unknown counts x[quartier, column] (columns: reports ⊇ open ⊇ open for more than
+10 days), counts the listed items per quartier and state, and asks an integer program for the smallest and the
+largest value of each cell shown « < 3 ». A cell is recovered when both are equal. The attacker is told how the
+lists work: a quartier with one listed item has all its items listed; items listed without a known quartier
+belong to quartiers with no listed item; when such items exist, no item is left out.
+
+This test uses the exports only (no internal of :mod:`geo.sharing`), so that it can be run against older code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pypdf
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from geo.settings import load_settings
+from geo.sharing.config import SharingSettings
+from geo.sharing.exports import ExportRequest, export
+from geo.store.database import Store
+from tests.sharing.conftest import TAXONOMY
+
+COLUMNS = ("Signalements", "Ouverts", "Ouverts depuis plus de 10 jours")
+MASKED = "< 3"
+
+
+def _exports(store: Store, partner: str, start: pd.Timestamp | None, folder: Path) -> dict[str, Path]:
+    now = pd.Timestamp.now(tz="Europe/Paris")
+    out = {}
+    for fmt in ("html", "csv", "geojson", "gpkg", "pdf"):
+        out[fmt] = folder / f"{partner}.{fmt}"
+        export(store, ExportRequest(role="partenaire", fmt=fmt, partner_id=partner, start=start), out[fmt],
+               taxonomy=TAXONOMY, settings=load_settings(db_url=store.url), sharing=SharingSettings(), by="attaque",
+               now=now)
+    return out
+
+
+class Knowledge:
+    """Everything the attacker learnt: labels of cells, totals, listed items."""
+
+    def __init__(self) -> None:
+        self.labels: dict[tuple[str, int], set[str]] = {}
+        self.totals: dict[int, set[str]] = {}
+        self.items: dict[str, tuple[str, bool, bool]] = {}  # ref -> (quartier, open, late)
+        self.rows: list[str] = []
+        self.pdf_rows = 0
+
+    def cell(self, quartier: str, column: int, label: object) -> None:
+        label = str(label).strip()
+        if quartier == "Ensemble":
+            self.totals.setdefault(column, set()).add(label)
+            return
+        if quartier not in self.rows:
+            self.rows.append(quartier)
+        self.labels.setdefault((quartier, column), set()).add(label)
+
+    def table(self, frame: pd.DataFrame) -> None:
+        for _, row in frame.iterrows():
+            for j, column in enumerate(COLUMNS):
+                if column in frame.columns:
+                    self.cell(str(row["Quartier"]), j, row[column])
+
+    def item(self, ref: str, quartier: str, is_open: bool, age: float | None) -> None:
+        late = bool(is_open and age is not None and not pd.isna(age) and float(age) > 10)
+        self.items[ref] = (quartier, bool(is_open), late)
+
+
+def _read_everything(files: dict[str, Path]) -> Knowledge:
+    k = Knowledge()
+    # CSV: figures, an empty line, the items
+    text = files["csv"].read_bytes().decode("utf-8-sig")
+    figures_text, items_text = text.split("\r\n\r\n", 1)
+    k.table(pd.read_csv(io.StringIO(figures_text), sep=";", dtype=str, keep_default_na=False))
+    items = pd.read_csv(io.StringIO(items_text), sep=";", dtype=str, keep_default_na=False)
+    for row in items.itertuples(index=False):
+        age = float(row.attente_jours) if row.attente_jours else None
+        k.item(row.reference, row.quartier, row.ouvert == "oui", age)
+    # HTML: the map's tooltips and the two tables
+    page = files["html"].read_text(encoding="utf-8")
+    data = json.loads(re.search(r"var data = (\{.*?\});\n", page).group(1))
+    for feature in data["quartiers"]["features"]:
+        name, *lines = feature["properties"]["lines"]
+        for line in lines:
+            label, value = line.split(" : ", 1)
+            k.cell(name, {"Signalements": 0, "Ouverts": 1}[label], value)
+    tables = pd.read_html(io.StringIO(page), keep_default_na=False)
+    k.table(tables[0].astype(str))
+    if len(tables) > 1:
+        for row in tables[1].itertuples(index=False):
+            k.item(str(row[0]), str(row[2]), True, float(row[6]))
+    # GeoJSON and GeoPackage: the items as points, the quartiers with their figures
+    for frame in (gpd.read_file(files["geojson"]), gpd.read_file(files["gpkg"], layer="signalements")):
+        for row in frame.itertuples(index=False):
+            age = row.attente_jours
+            k.item(str(row.reference), str(row.quartier), row.ouvert == "oui", None if age is None else age)
+    quartiers = gpd.read_file(files["gpkg"], layer="quartiers")
+    for row in quartiers.itertuples(index=False):
+        for j, value in enumerate((row.signalements, row.ouverts, row.ouverts_plus_10_jours)):
+            k.cell(str(row.quartier), j, value)
+    # PDF: its table of figures, row by row, as text
+    pdf = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(files["pdf"]).pages)
+    figure = r" (\d+|< 3|≥ \d+|masqué)"
+    for quartier in k.rows:
+        match = re.search(re.escape(quartier) + figure * 3, pdf)
+        if match:
+            k.pdf_rows += 1
+            for j in range(3):
+                k.cell(quartier, j, match.group(j + 1))
+    return k
+
+
+def _ranges(k: Knowledge) -> dict[tuple[str, int], tuple[int, int]]:
+    """Return the feasible (min, max) of every cell shown « < 3 » anywhere."""
+    rows, cols = k.rows, len(COLUMNS)
+    n = len(rows) * cols
+    x = lambda r, c: r * cols + c  # noqa: E731 - index of x[r, c]; y (pooled listed) and z (unlisted) follow
+    y = lambda r, c: n + x(r, c)  # noqa: E731
+    z = lambda r, c: 2 * n + x(r, c)  # noqa: E731
+    size = 3 * n
+    low, high = np.zeros(size), np.full(size, np.inf)
+    rows_a: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
+
+    def constraint(coefs: dict[int, float], a: float, b: float) -> None:
+        row = np.zeros(size)
+        for i, v in coefs.items():
+            row[i] += v
+        rows_a.append(row)
+        lo.append(a)
+        hi.append(b)
+
+    for (quartier, c), labels in k.labels.items():
+        i = x(rows.index(quartier), c)
+        for label in labels:
+            if label.isdigit():
+                constraint({i: 1}, int(label), int(label))
+            elif label == MASKED:
+                constraint({i: 1}, 1, 2)
+            elif label == "masqué":  # a complementary cell: not small, not 0
+                constraint({i: 1}, 3, np.inf)
+            else:
+                raise AssertionError(f"unexpected published figure {label!r} for {quartier}")
+    for c, labels in k.totals.items():
+        for label in labels:
+            every = {x(r, c): 1 for r in range(len(rows))}
+            if label.isdigit():
+                constraint(every, int(label), int(label))
+            elif label.startswith("≥ "):
+                constraint(every, int(label[2:]), np.inf)
+    for r in range(len(rows)):  # nested columns
+        for c in range(cols - 1):
+            constraint({x(r, c + 1): 1, x(r, c): -1}, -np.inf, 0)
+    visible = {(q, c): 0 for q in rows for c in range(cols)}
+    pooled = [0] * cols
+    for quartier, is_open, late in k.items.values():
+        flags = (True, is_open, late)
+        for c in range(cols):
+            if not flags[c]:
+                continue
+            if quartier in rows:
+                visible[quartier, c] += 1
+            else:
+                pooled[c] += 1
+    anything_pooled = sum(pooled) > 0
+    for r, quartier in enumerate(rows):
+        listed = visible[quartier, 0] > 0
+        for c in range(cols):
+            # x = listed with the quartier + listed without it + not listed
+            constraint({x(r, c): 1, y(r, c): -1, z(r, c): -1}, visible[quartier, c], visible[quartier, c])
+            if listed:
+                high[y(r, c)] = high[z(r, c)] = 0
+            if anything_pooled:
+                high[z(r, c)] = 0
+        for c in range(cols - 1):
+            constraint({y(r, c + 1): 1, y(r, c): -1}, -np.inf, 0)
+    for c in range(cols):
+        constraint({y(r, c): 1 for r in range(len(rows))}, pooled[c], pooled[c])
+    a = np.array(rows_a)
+    result = {}
+    for (quartier, c), labels in k.labels.items():
+        if MASKED not in labels:
+            continue
+        target = np.zeros(size)
+        target[x(rows.index(quartier), c)] = 1
+        found = []
+        for sign in (1, -1):
+            res = milp(sign * target, integrality=np.ones(size), bounds=Bounds(low, high),
+                       constraints=LinearConstraint(a, lo, hi))
+            assert res.status == 0, f"the attacker's system has no solution: {res.message}"
+            found.append(round(res.x[x(rows.index(quartier), c)]))
+        result[quartier, c] = (found[0], found[1])
+    return result
+
+
+# (partner, days): periods chosen so that the planted store exercises each case of the protection: items of
+# small quartiers listed without their quartier (with and without a complementary cell) and left out.
+CASES = [("ville-eclairage", None), ("ccas", None), ("divia", None), ("ville-voirie", 90),
+         ("police-municipale", 90), ("ville-proprete", None)]
+
+
+@pytest.mark.parametrize(("partner", "days"), CASES)
+def test_no_masked_count_can_be_recomputed_from_everything_a_partner_takes_away(planted_db, tmp_path, partner,
+                                                                               days):
+    store = Store(planted_db)
+    start = None if days is None else pd.Timestamp.now(tz="Europe/Paris").floor("D") - pd.Timedelta(days=days)
+    knowledge = _read_everything(_exports(store, partner, start, tmp_path))
+    assert knowledge.pdf_rows == len(knowledge.rows) and knowledge.items  # every source was read
+    ranges = _ranges(knowledge)
+    assert ranges, "this period should hold masked counts"
+    recovered = {f"{q} / {COLUMNS[c]}": lo for (q, c), (lo, hi) in ranges.items() if lo == hi}
+    assert not recovered, f"masked counts recomputed by the attacker: {recovered}"
+    assert all((lo, hi) == (1, 2) for lo, hi in ranges.values()), ranges
