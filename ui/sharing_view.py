@@ -19,7 +19,7 @@ from geo.maps.assets import use_local_assets
 from geo.sharing.config import SharingSettings
 from geo.sharing.exports import ExportRequest, export
 from geo.sharing.partner_map import build_partner_map
-from geo.sharing.privacy import PartnerView, open_items, partner_view, quartier_figures
+from geo.sharing.privacy import PartnerView, listing_note, open_items, partner_view, quartier_figures
 from geo.sharing.roles import COORDINATEUR, PARTENAIRE
 from geo.sharing.scope import PartnerScope, list_partners, partner_scope
 from ui import auth, loaders
@@ -80,7 +80,7 @@ def show_partner_view(scope: PartnerScope, start: pd.Timestamp | None, end: pd.T
     """Draw what a partner sees: the map, the figures per quartier, the open items by age."""
     view = view_for(scope, start, end)
     st.caption(f"Lieux généralisés (centre de maille) ; effectifs inférieurs à {view.min_count} affichés "
-               f"« < {view.min_count} » ; aucune description, aucun auteur, aucune équipe.")
+               f"« < {view.min_count} » ; aucune description, aucun auteur, aucune équipe. {listing_note(view)}")
     fmap = build_partner_map(view, loaders.territory())
     use_local_assets(fmap, roots=register_assets())
     st_folium(fmap, key=f"{key}_carte", height=520, use_container_width=True, returned_objects=[])

@@ -28,6 +28,7 @@ from geo.sharing.privacy import (
     MASKED_CLASS,
     PartnerView,
     grid_cells,
+    listing_note,
     open_items,
     quartier_classes,
     quartier_figures,
@@ -115,7 +116,7 @@ def bulletin_pdf(view: PartnerView, territory: gpd.GeoDataFrame, *, title: str, 
         Paragraph(escape(title), big),
         Paragraph(escape(f"Période : {period} — édité le {view.now:%d/%m/%Y}. Lieux généralisés "
                          f"(centre de maille), effectifs inférieurs à {view.min_count} affichés « < "
-                         f"{view.min_count} », aucune donnée personnelle."), normal),
+                         f"{view.min_count} », aucune donnée personnelle. {listing_note(view)}"), normal),
         Spacer(1, 0.3 * cm),
         Image(io.BytesIO(map_png(view, territory)), width=17 * cm, height=12.6 * cm),
         Paragraph("Chiffres par quartier", heading),

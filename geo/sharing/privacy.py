@@ -43,7 +43,8 @@ from geo.taxonomy import Taxonomy
 
 __all__ = ["SAFE_COLUMNS", "PARTNER_COLUMNS", "FORBIDDEN_COLUMNS", "PartnerView", "partner_view", "snap_points",
            "mask_count", "masked_total", "count_class", "COUNT_CLASSES", "quartier_figures", "grid_cells",
-           "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "quartier_classes"]
+           "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "quartier_classes",
+           "listing_note"]
 
 SAFE_COLUMNS: Final = ("id", "observed_at", "lat", "lon", "category", "severity", "status", "neighbourhood")
 """The only report columns read for a partner."""
@@ -304,6 +305,18 @@ def quartier_classes(view: PartnerView) -> dict[str | None, tuple[str, str, str]
                   else f"< {view.min_count}" if state == PRIMARY else MASKED_CLASS)
         out[code] = (classe, figures.label(i, 0), figures.label(i, 1))
     return out
+
+
+def listing_note(view: PartnerView) -> str:
+    """Return, in French, how the lists treat the quartiers with a masked count and the places."""
+    note = (f"Un lieu (centre de maille) n'est indiqué que s'il réunit au moins {view.min_count} signalements "
+            "listés.")
+    if view.figures is None or not view.figures.pooled.any():
+        return note
+    if view.figures.listed:
+        return (f"Les signalements des quartiers à effectif masqué sont listés sans quartier ni lieu "
+                f"(« {POOLED_NAME} »). " + note)
+    return "Les signalements des quartiers à effectif masqué ne sont pas listés (secret statistique). " + note
 
 
 def grid_cells(view: PartnerView) -> pd.DataFrame:
