@@ -1,34 +1,38 @@
-"""Small-count protection of a partner's table of counts: primary and complementary (secondary) suppression.
+"""Small-count protection of a partner's counts: primary and complementary (secondary) suppression, audited.
 
 A partner reaches the counts of one table — rows are quartiers (and « Hors territoire »), columns are nested
-counts (reports ⊇ open ⊇ open for more than 10 days) — and, through the lists of items, the per-column sums of
-the rows whose items are listed without their quartier. This module decides which cells are published.
+counts (reports ⊇ open ⊇ open for more than 10 days) — and the lists of items, which give the number of items
+of each *group* (row × class: closed, open for at most 10 days, open for more) that they list. This module
+decides which cells are published and how each group is listed: with its quartier (``LISTED``), without its
+quartier nor its place (``POOLED``: the lists then only give the sum of the pooled groups of a class), or not at
+all (``WITHHELD``).
 
 The rule is the classic one of statistical disclosure control for frequency tables (threshold rule + cell
-suppression, as in τ-Argus or the Eurostat/ONS handbooks):
+suppression with an audit, as in τ-Argus or the Eurostat/ONS handbooks):
 
 1. **primary suppression**: a cell counting 1 to ``min_count - 1`` reports is shown « < min_count »;
-2. **complementary (secondary) suppression**: a row holding a suppressed cell is *pooled* — its items are listed
-   without their quartier, so the lists only give the sum of the pooled rows per column. Each column holding a
-   primary cell then needs another suppressed cell in the pool, else that sum minus the published cells gives the
-   masked one back. The complementary cell is the smallest non-zero published cell of the same column (then of
-   any column) — the « at least two suppressed cells per line » heuristic;
-3. **audit**: the heuristic alone is not enough with nested columns and with the interval a partner knows for
-   « < 3 » cells (two cells « < 3 » summing to 2 are both 1). So the table is audited the way an attacker would
-   attack it: for each primary cell, an integer program (:func:`scipy.optimize.milp`, HiGHS) finds its smallest
-   and largest value compatible with *every* published figure (published cells exact, « < 3 » cells in
-   ``[1, 2]``, complementary cells ``≥ 3``, nested columns, the pooled sums). While some primary cell has a
-   single feasible value, one more complementary cell is suppressed (the smallest that protects it);
-4. **fallback**: when no single complementary cell protects a primary cell (few reports: a column whose other
-   cells are 0 or just 3), the complementary cells are dropped and the items of the rows holding a primary cell
-   are left out of every list (:attr:`ProtectedTable.listed` is ``False``). Totals stay « ≥ S », so no equation
-   involves a masked cell any more: each keeps its two values 1 and 2 (the other rows are exact, and nesting
-   only bounds a masked cell by published cells ≥ 3 or by other masked cells).
+2. **complementary (secondary) suppression**: the groups of a row holding a suppressed cell are pooled. Each
+   class holding a primary cell then needs another suppressed cell in the pool, else the pooled sum minus the
+   published cells gives the masked one back. The complementary cell is the smallest non-zero published cell
+   of the same column (then of any column) that protects it — the « at least two suppressed cells per line »
+   heuristic, checked by:
+3. **audit**: the attacker's problem is solved exactly. For each primary cell, an integer program
+   (:func:`scipy.optimize.milp`, HiGHS) finds its smallest and largest value compatible with *every* published
+   figure: published cells exact, « < 3 » cells in ``[1, 2]``, « masqué » cells ``≥ 3``, listed groups exact,
+   the pooled sums. A primary cell is protected when it keeps two feasible values (two cells « < 3 » summing to
+   2, or a pooled sum of 4 against a complementary cell that cannot be below 3, are caught here);
+4. **fallback** when no complementary cell protects a primary cell (few reports: a column whose other cells are
+   0, e.g. one open report in all): nothing is pooled; in each row holding a primary cell (its widest column
+   ``m``), the groups the primary cells are made of (classes ≥ ``m``) are withheld from the lists, the row's
+   wider cells become complementary suppressions, and the other groups stay listed with their quartier (a
+   quartier with 36 closed reports and 1 open keeps its 36 closed ones listed). If the audit still pins a cell
+   (a wide cell of exactly 3), the whole row is withheld instead and its cells are shown as they are.
 
-A complementary cell is shown « masqué » (it is not small; a partner may know it is at least ``min_count``).
-A maintained Python implementation of cell suppression with this audit was not found in the project's
-dependencies; the rule is small enough to state and test here (``tests/sharing/test_disclosure.py`` plays the
-attacker on every file a partner can take away).
+Totals are exact for a column with no suppressed cell, else « ≥ S » (S: its published cells). A complementary
+cell is shown « masqué ». The auditor assumes the attacker knows this rule (hence which groups are pooled or
+withheld). ``pytauargus`` (τ-Argus with open solvers) was not evaluated: the rule and its audit are small enough
+to state and test here, and ``tests/sharing/test_disclosure_attack.py`` plays the attacker on every file a
+partner can take away.
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from typing import Final
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-__all__ = ["SHOWN", "PRIMARY", "SECONDARY", "ProtectedTable", "protect_counts", "recoverable_cells"]
+__all__ = ["SHOWN", "PRIMARY", "SECONDARY", "LISTED", "POOLED", "WITHHELD", "ProtectedTable", "protect_counts",
+           "recoverable_cells", "classes_of"]
 
 SHOWN: Final = 0
 """Status of a published cell."""
@@ -47,11 +52,27 @@ PRIMARY: Final = 1
 """Status of a cell counting 1 to ``min_count - 1`` (shown « < 3 »)."""
 SECONDARY: Final = 2
 """Status of a complementary suppression (shown « masqué »)."""
+LISTED: Final = 0
+"""Listing of a group whose items are listed with their quartier."""
+POOLED: Final = 1
+"""Listing of a group whose items are listed without their quartier and place."""
+WITHHELD: Final = 2
+"""Listing of a group whose items are not listed."""
+
+
+def classes_of(counts: np.ndarray) -> np.ndarray:
+    """Return the class counts of nested cells: class ``j`` = cell ``j`` − cell ``j + 1`` (the last: itself)."""
+    counts = np.asarray(counts, dtype=int)
+    out = counts.copy()
+    out[:, :-1] -= counts[:, 1:]
+    if (out < 0).any():
+        raise ValueError("les colonnes doivent être emboîtées (chaque colonne une partie de la précédente)")
+    return out
 
 
 @dataclass(frozen=True)
 class ProtectedTable:
-    """A table of counts with the status of each cell.
+    """A table of nested counts with the status of each cell and the listing of each group.
 
     Attributes
     ----------
@@ -59,21 +80,20 @@ class ProtectedTable:
         Exact counts, rows × columns (never published as such).
     status
         :data:`SHOWN`, :data:`PRIMARY` or :data:`SECONDARY` per cell.
-    listed
-        Whether the items of pooled rows are listed (without their place); ``False``: they are not listed at
-        all (the fallback), and no cell is a complementary suppression.
+    listing
+        :data:`LISTED`, :data:`POOLED` or :data:`WITHHELD` per group (row × class, see :func:`classes_of`).
     min_count
         The threshold.
     """
 
     counts: np.ndarray
     status: np.ndarray
-    listed: bool
+    listing: np.ndarray
     min_count: int
 
     @property
     def pooled(self) -> np.ndarray:
-        """Rows holding a suppressed cell: their items lose their place in every list."""
+        """Rows holding a suppressed cell."""
         return (self.status != SHOWN).any(axis=1)
 
     def label(self, row: int, column: int) -> str:
@@ -92,99 +112,117 @@ class ProtectedTable:
         return str(value) if shown.all() else f"≥ {value}"
 
 
-def _bounds(counts: np.ndarray, status: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    flat, state = counts.ravel().astype(float), status.ravel()
-    low = np.where(state == SHOWN, flat, np.where(state == PRIMARY, 1.0, float(min_count)))
-    high = np.where(state == SHOWN, flat, np.where(state == PRIMARY, float(min_count - 1), np.inf))
-    return low, high
-
-
-def _constraints(counts: np.ndarray, status: np.ndarray, *, nested: bool, listed: bool) -> list[LinearConstraint]:
+def _system(counts: np.ndarray, status: np.ndarray, listing: np.ndarray,
+            min_count: int) -> tuple[np.ndarray, np.ndarray, list[LinearConstraint]]:
+    """Return the bounds and constraints on the class counts of what is published."""
     rows, cols = counts.shape
-    out = []
-    if nested and cols > 1:  # x[r, c + 1] <= x[r, c]
-        a = np.zeros((rows * (cols - 1), rows * cols))
-        for r in range(rows):
-            for c in range(cols - 1):
-                a[r * (cols - 1) + c, r * cols + c] = -1.0
-                a[r * (cols - 1) + c, r * cols + c + 1] = 1.0
-        out.append(LinearConstraint(a, -np.inf, 0.0))
-    pooled = (status != SHOWN).any(axis=1)
-    if listed and pooled.any():  # the lists give the sum of the pooled rows, per column
-        a = np.zeros((cols, rows * cols))
+    classes = classes_of(counts)
+    size = rows * cols
+    low, high = np.zeros(size), np.full(size, np.inf)
+    listed = (listing == LISTED).ravel()
+    low[listed] = high[listed] = classes.ravel()[listed]
+    a, lo, hi = [], [], []
+    for r in range(rows):
         for c in range(cols):
-            a[c, np.flatnonzero(pooled) * cols + c] = 1.0
-        sums = counts[pooled].sum(axis=0).astype(float)
-        out.append(LinearConstraint(a, sums, sums))
-    return out
+            row = np.zeros(size)
+            row[r * cols + c:(r + 1) * cols] = 1.0  # cell c = classes c, c + 1, …
+            state = status[r, c]
+            a.append(row)
+            if state == SHOWN:
+                lo.append(counts[r, c])
+                hi.append(counts[r, c])
+            elif state == PRIMARY:
+                lo.append(1)
+                hi.append(min_count - 1)
+            else:
+                lo.append(min_count)
+                hi.append(np.inf)
+    for j in range(cols):
+        pooled = np.flatnonzero(listing[:, j] == POOLED)
+        if len(pooled):
+            row = np.zeros(size)
+            row[pooled * cols + j] = 1.0
+            a.append(row)
+            lo.append(classes[pooled, j].sum())
+            hi.append(classes[pooled, j].sum())
+    return low, high, [LinearConstraint(np.array(a), np.array(lo, float), np.array(hi, float))]
 
 
-def _range(index: int, low: np.ndarray, high: np.ndarray, constraints: list[LinearConstraint]) -> tuple[float, float]:
-    size = len(low)
-    c = np.zeros(size)
-    c[index] = 1.0
-    integrality = np.ones(size)
-    found = []
-    for sign in (1.0, -1.0):
-        result = milp(sign * c, integrality=integrality, bounds=Bounds(low, high), constraints=constraints)
-        if result.status != 0:  # infeasible cannot happen with true counts; treat anything odd as unsafe
-            return (0.0, 0.0)
-        found.append(result.x[index])
-    return round(found[0]), round(found[1])
-
-
-def recoverable_cells(counts: np.ndarray, status: np.ndarray, *, min_count: int, nested: bool = True,
-                      listed: bool = True, cells: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+def recoverable_cells(counts: np.ndarray, status: np.ndarray, listing: np.ndarray, *, min_count: int,
+                      cells: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Return the primary cells (of ``cells``, default all) whose exact value follows from what is published."""
-    counts = np.asarray(counts)
-    low, high = _bounds(counts, status, min_count)
-    constraints = _constraints(counts, status, nested=nested, listed=listed)
-    cols = counts.shape[1]
+    counts = np.asarray(counts, dtype=int)
+    rows, cols = counts.shape
+    low, high, constraints = _system(counts, status, listing, min_count)
+    if cells is None:
+        cells = [(int(r), int(c)) for r, c in zip(*np.nonzero(status == PRIMARY), strict=True)]
     bad = []
-    indices = np.flatnonzero(status.ravel() == PRIMARY) if cells is None else [r * cols + c for r, c in cells]
-    for index in indices:
-        lowest, highest = _range(int(index), low, high, constraints)
-        if lowest == highest:
-            bad.append((int(index) // cols, int(index) % cols))
+    for r, c in cells:
+        target = np.zeros(rows * cols)
+        target[r * cols + c:(r + 1) * cols] = 1.0
+        found = []
+        for sign in (1.0, -1.0):
+            result = milp(sign * target, integrality=np.ones(rows * cols), bounds=Bounds(low, high),
+                          constraints=constraints)
+            found.append(round(float(target @ result.x)) if result.status == 0 else None)
+        if found[0] is None or found[0] == found[1]:  # (no solution cannot happen with true counts: unsafe)
+            bad.append((r, c))
     return bad
 
 
-def protect_counts(counts: np.ndarray, *, min_count: int = 3, nested: bool = True) -> ProtectedTable:
-    """Return ``counts`` with primary and complementary suppressions (see the module's description).
+def _pooling(status: np.ndarray) -> np.ndarray:
+    listing = np.full(status.shape, LISTED)
+    listing[(status != SHOWN).any(axis=1)] = POOLED
+    return listing
+
+
+def _pooled_protection(counts: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (status, listing) with pooled rows and complementary cells, or ``None`` when it cannot protect."""
+    status = np.where((counts > 0) & (counts < min_count), PRIMARY, SHOWN)
+    while bad := recoverable_cells(counts, status, _pooling(status), min_count=min_count):
+        row, col = bad[0]
+        free = (status == SHOWN) & (counts > 0)
+        same = sorted((int(counts[r, col]), int(r), col) for r in np.flatnonzero(free[:, col]))
+        other = sorted((int(counts[r, c]), int(r), int(c)) for r, c in zip(*np.nonzero(free), strict=True)
+                       if c != col)
+        for _, r, c in same + other:
+            trial = status.copy()
+            trial[r, c] = SECONDARY
+            if not recoverable_cells(counts, trial, _pooling(trial), min_count=min_count, cells=[(row, col)]):
+                status = trial
+                break
+        else:
+            return None
+    return status, _pooling(status)
+
+
+def _withheld_protection(counts: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (status, listing) of the fallback: the small groups of each row withheld (see the module)."""
+    status = np.where((counts > 0) & (counts < min_count), PRIMARY, SHOWN)
+    listing = np.full(counts.shape, LISTED)
+    for r in np.flatnonzero((status == PRIMARY).any(axis=1)):
+        widest = int(np.flatnonzero(status[r] == PRIMARY)[0])
+        listing[r, widest:] = WITHHELD
+        status[r, :widest] = SECONDARY
+        mine = [(int(r), int(c)) for c in np.flatnonzero(status[r] == PRIMARY)]
+        if recoverable_cells(counts, status, listing, min_count=min_count, cells=mine):
+            listing[r] = WITHHELD
+            status[r, :widest] = SHOWN
+    return status, listing
+
+
+def protect_counts(counts: np.ndarray, *, min_count: int = 3) -> ProtectedTable:
+    """Return nested ``counts`` with their suppressions and listings (see the module's description).
 
     Parameters
     ----------
     counts
-        Non-negative integer counts, rows × columns.
+        Non-negative integer counts, rows × columns, each column counting a part of the previous one.
     min_count
         Cells from 1 to ``min_count - 1`` are masked.
-    nested
-        Whether each column counts a subset of the previous one (a row is non-increasing).
     """
-    counts = np.asarray(counts, dtype=int).reshape(len(counts), -1) if len(counts) else np.zeros((0, 1), int)
-    status = np.where((counts > 0) & (counts < min_count), PRIMARY, SHOWN)
-    listed = True
-
-    def unsafe(state: np.ndarray, cell: tuple[int, int] | None = None) -> list[tuple[int, int]]:
-        return recoverable_cells(counts, state, min_count=min_count, nested=nested, listed=listed,
-                                 cells=None if cell is None else [cell])
-
-    while status.any() and (bad := unsafe(status)):
-        row, col = bad[0]
-        free = (status == SHOWN) & (counts > 0)
-        same = [(int(counts[r, col]), r, col) for r in np.flatnonzero(free[:, col])]
-        other = [(int(counts[r, c]), r, c) for r, c in zip(*np.nonzero(free), strict=True) if c != col]
-        candidates = [(r, c) for _, r, c in sorted(same)] + [(r, c) for _, r, c in sorted(other)]
-        chosen = None
-        for r, c in candidates:
-            trial = status.copy()
-            trial[r, c] = SECONDARY
-            if not unsafe(trial, (row, col)):
-                chosen = (r, c)
-                break
-        if chosen is None:  # no complementary cell protects it: leave the small rows' items out of the lists
-            status = np.where(status == PRIMARY, PRIMARY, SHOWN)
-            listed = False
-            break
-        status[chosen] = SECONDARY
-    return ProtectedTable(counts=counts, status=status, listed=listed, min_count=min_count)
+    counts = np.asarray(counts, dtype=int)
+    classes_of(counts)  # checks the nesting
+    found = _pooled_protection(counts, min_count)
+    status, listing = found if found is not None else _withheld_protection(counts, min_count)
+    return ProtectedTable(counts=counts, status=status, listing=listing, min_count=min_count)

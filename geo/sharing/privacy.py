@@ -35,7 +35,7 @@ from pyproj import Transformer
 
 from geo.maps.explorer import ageing_band
 from geo.sharing.config import SharingSettings
-from geo.sharing.disclosure import PRIMARY, SHOWN, ProtectedTable, protect_counts
+from geo.sharing.disclosure import POOLED, PRIMARY, SHOWN, WITHHELD, ProtectedTable, protect_counts
 from geo.sharing.scope import PartnerScope, scope_keys
 from geo.store import schema
 from geo.store.database import Store
@@ -214,7 +214,7 @@ def partner_view(store: Store, scope: PartnerScope, *, taxonomy: Taxonomy, setti
     if leaked:  # defensive: the column list above is the contract
         raise AssertionError(f"partner view would carry forbidden columns {sorted(leaked)}")
     rows = _rows(items, scope, territory, names)
-    figures = protect_counts(_row_counts(items, rows), min_count=settings.min_count, nested=True)
+    figures = protect_counts(_row_counts(items, rows), min_count=settings.min_count)
     items, cells = _publishable(items, rows, figures, min_count=settings.min_count)
     return PartnerView(scope=scope, items=items, start=start, end=end, now=now, min_count=settings.min_count,
                        figures=figures, rows=tuple(rows), cells=cells)
@@ -250,18 +250,28 @@ def _row_counts(items: pd.DataFrame, rows: list[tuple[str | None, str]]) -> np.n
                             np.bincount(keys[late], minlength=size)]).astype(int).reshape(size, 3)
 
 
+def _group_keys(items: pd.DataFrame, rows: list[tuple[str | None, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return each item's row and class (0 closed, 1 open for at most 10 days, 2 open for more)."""
+    is_open = items["is_open"].to_numpy(dtype=bool)
+    late = is_open & (items["age_days"].to_numpy() > LATE_DAYS)
+    return _row_keys(items, rows), is_open.astype(int) + late.astype(int)
+
+
 def _publishable(items: pd.DataFrame, rows: list[tuple[str | None, str]], figures: ProtectedTable, *,
                  min_count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the items as they may be listed, and the places drawn on the map.
 
-    Items of pooled rows lose their quartier and their place (or are left out when :attr:`ProtectedTable.listed`
-    is false); an item keeps its place only when at least ``min_count`` listed items share it.
+    Items of withheld groups are left out; items of pooled groups lose their quartier and their place
+    (:mod:`geo.sharing.disclosure`); an item keeps its place only when at least ``min_count`` listed items
+    share it.
     """
-    pooled = figures.pooled[_row_keys(items, rows)] if len(items) else np.zeros(0, dtype=bool)
-    items = items.copy()
-    if not figures.listed:
-        items = items[~pooled].reset_index(drop=True)
-        pooled = np.zeros(len(items), dtype=bool)
+    if len(items):
+        row, klass = _group_keys(items, rows)
+        listing = figures.listing[row, klass]
+    else:
+        listing = np.zeros(0, dtype=int)
+    items = items[listing != WITHHELD].reset_index(drop=True)
+    pooled = listing[listing != WITHHELD] == POOLED
     items.loc[pooled, "neighbourhood"] = None
     items.loc[pooled, "neighbourhood_name"] = POOLED_NAME
     items.loc[pooled, ["lat", "lon"]] = np.nan
@@ -311,12 +321,14 @@ def listing_note(view: PartnerView) -> str:
     """Return, in French, how the lists treat the quartiers with a masked count and the places."""
     note = (f"Un lieu (centre de maille) n'est indiqué que s'il réunit au moins {view.min_count} signalements "
             "listés.")
-    if view.figures is None or not view.figures.pooled.any():
-        return note
-    if view.figures.listed:
-        return (f"Les signalements des quartiers à effectif masqué sont listés sans quartier ni lieu "
+    listing = view.figures.listing if view.figures is not None else np.zeros((0, 0))
+    if (listing == POOLED).any():
+        note = (f"Les signalements des quartiers à effectif masqué sont listés sans quartier ni lieu "
                 f"(« {POOLED_NAME} »). " + note)
-    return "Les signalements des quartiers à effectif masqué ne sont pas listés (secret statistique). " + note
+    if (listing == WITHHELD).any():
+        note = ("Les signalements qui forment un effectif masqué ne sont pas listés (secret statistique). "
+                + note)
+    return note
 
 
 def grid_cells(view: PartnerView) -> pd.DataFrame:

@@ -4,11 +4,13 @@ The attacker reads every partner export of one period (HTML map and its tables, 
 GeoJSON and GeoPackage items, GeoPackage quartiers, PDF bulletin), writes down every published figure as a
 linear constraint on the unknown counts x[quartier, column] (columns: reports ⊇ open ⊇ open for more than
 10 days), counts the listed items per quartier and state, and asks an integer program for the smallest and the
-largest value of each cell shown « < 3 ». A cell is recovered when both are equal. The attacker is told how the
-lists work: a quartier with one listed item has all its items listed; items listed without a known quartier
-belong to quartiers with no listed item; when such items exist, no item is left out.
+largest value of each cell shown « < 3 ». A cell is recovered when both are equal.
 
-This test uses the exports only (no internal of :mod:`geo.sharing`), so that it can be run against older code.
+The unknowns are the numbers of reports of each group (quartier × class: closed, open for at most 10 days, open
+for more); a cell is the sum of its classes. The attacker knows the publication rule, hence how each group is
+listed — with its quartier (then it is complete), without it (it adds to the count of items listed without a
+quartier), or not at all — which it could work out from the published table; the test takes it from the view
+(``figures.listing``; code without it lists every group with its quartier). Everything else comes from the files.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from geo.settings import load_settings
 from geo.sharing.config import SharingSettings
 from geo.sharing.exports import ExportRequest, export
+from geo.sharing.privacy import partner_view
+from geo.sharing.scope import partner_scope
 from geo.store.database import Store
 from tests.sharing.conftest import TAXONOMY
 
@@ -35,8 +39,8 @@ COLUMNS = ("Signalements", "Ouverts", "Ouverts depuis plus de 10 jours")
 MASKED = "< 3"
 
 
-def _exports(store: Store, partner: str, start: pd.Timestamp | None, folder: Path) -> dict[str, Path]:
-    now = pd.Timestamp.now(tz="Europe/Paris")
+def _exports(store: Store, partner: str, start: pd.Timestamp | None, folder: Path,
+             now: pd.Timestamp) -> dict[str, Path]:
     out = {}
     for fmt in ("html", "csv", "geojson", "gpkg", "pdf"):
         out[fmt] = folder / f"{partner}.{fmt}"
@@ -52,7 +56,7 @@ class Knowledge:
     def __init__(self) -> None:
         self.labels: dict[tuple[str, int], set[str]] = {}
         self.totals: dict[int, set[str]] = {}
-        self.items: dict[str, tuple[str, bool, bool]] = {}  # ref -> (quartier, open, late)
+        self.items: dict[str, tuple[str, int]] = {}  # ref -> (quartier, class: 0 closed, 1 open, 2 open > 10 d)
         self.rows: list[str] = []
         self.pdf_rows = 0
 
@@ -73,7 +77,7 @@ class Knowledge:
 
     def item(self, ref: str, quartier: str, is_open: bool, age: float | None) -> None:
         late = bool(is_open and age is not None and not pd.isna(age) and float(age) > 10)
-        self.items[ref] = (quartier, bool(is_open), late)
+        self.items[ref] = (quartier, int(bool(is_open)) + int(late))
 
 
 def _read_everything(files: dict[str, Path]) -> Knowledge:
@@ -120,14 +124,14 @@ def _read_everything(files: dict[str, Path]) -> Knowledge:
     return k
 
 
-def _ranges(k: Knowledge) -> dict[tuple[str, int], tuple[int, int]]:
-    """Return the feasible (min, max) of every cell shown « < 3 » anywhere."""
+def _ranges(k: Knowledge, listing: dict[tuple[str, int], str]) -> dict[tuple[str, int], tuple[int, int]]:
+    """Return the feasible (min, max) of every cell shown « < 3 » anywhere.
+
+    ``listing``: (quartier, class) -> ``listed``, ``pooled`` or ``withheld``.
+    """
     rows, cols = k.rows, len(COLUMNS)
-    n = len(rows) * cols
-    x = lambda r, c: r * cols + c  # noqa: E731 - index of x[r, c]; y (pooled listed) and z (unlisted) follow
-    y = lambda r, c: n + x(r, c)  # noqa: E731
-    z = lambda r, c: 2 * n + x(r, c)  # noqa: E731
-    size = 3 * n
+    size = len(rows) * cols
+    g = lambda r, j: r * cols + j  # noqa: E731 - index of the unknown count of group (row r, class j)
     low, high = np.zeros(size), np.full(size, np.inf)
     rows_a: list[np.ndarray] = []
     lo: list[float] = []
@@ -141,67 +145,74 @@ def _ranges(k: Knowledge) -> dict[tuple[str, int], tuple[int, int]]:
         lo.append(a)
         hi.append(b)
 
+    def cell(r: int, c: int) -> dict[int, float]:
+        return {g(r, j): 1 for j in range(c, cols)}
+
     for (quartier, c), labels in k.labels.items():
-        i = x(rows.index(quartier), c)
         for label in labels:
             if label.isdigit():
-                constraint({i: 1}, int(label), int(label))
+                constraint(cell(rows.index(quartier), c), int(label), int(label))
             elif label == MASKED:
-                constraint({i: 1}, 1, 2)
+                constraint(cell(rows.index(quartier), c), 1, 2)
             elif label == "masqué":  # a complementary cell: not small, not 0
-                constraint({i: 1}, 3, np.inf)
+                constraint(cell(rows.index(quartier), c), 3, np.inf)
             else:
                 raise AssertionError(f"unexpected published figure {label!r} for {quartier}")
     for c, labels in k.totals.items():
         for label in labels:
-            every = {x(r, c): 1 for r in range(len(rows))}
+            every = {i: v for r in range(len(rows)) for i, v in cell(r, c).items()}
             if label.isdigit():
                 constraint(every, int(label), int(label))
             elif label.startswith("≥ "):
                 constraint(every, int(label[2:]), np.inf)
-    for r in range(len(rows)):  # nested columns
-        for c in range(cols - 1):
-            constraint({x(r, c + 1): 1, x(r, c): -1}, -np.inf, 0)
-    visible = {(q, c): 0 for q in rows for c in range(cols)}
-    pooled = [0] * cols
-    for quartier, is_open, late in k.items.values():
-        flags = (True, is_open, late)
-        for c in range(cols):
-            if not flags[c]:
-                continue
-            if quartier in rows:
-                visible[quartier, c] += 1
+    visible = np.zeros((len(rows), cols), dtype=int)
+    pooled = np.zeros(cols, dtype=int)
+    for quartier, klass in k.items.values():
+        if quartier in rows:
+            visible[rows.index(quartier), klass] += 1
+        else:
+            pooled[klass] += 1
+    for j in range(cols):
+        members = []
+        for r, quartier in enumerate(rows):
+            how = listing.get((quartier, j), "listed")
+            if how == "listed":
+                low[g(r, j)] = high[g(r, j)] = visible[r, j]
             else:
-                pooled[c] += 1
-    anything_pooled = sum(pooled) > 0
-    for r, quartier in enumerate(rows):
-        listed = visible[quartier, 0] > 0
-        for c in range(cols):
-            # x = listed with the quartier + listed without it + not listed
-            constraint({x(r, c): 1, y(r, c): -1, z(r, c): -1}, visible[quartier, c], visible[quartier, c])
-            if listed:
-                high[y(r, c)] = high[z(r, c)] = 0
-            if anything_pooled:
-                high[z(r, c)] = 0
-        for c in range(cols - 1):
-            constraint({y(r, c + 1): 1, y(r, c): -1}, -np.inf, 0)
-    for c in range(cols):
-        constraint({y(r, c): 1 for r in range(len(rows))}, pooled[c], pooled[c])
+                assert visible[r, j] == 0, f"{quartier}: items of a {how} group listed with their quartier"
+                if how == "pooled":
+                    members.append(g(r, j))
+        if members:
+            constraint(dict.fromkeys(members, 1), pooled[j], pooled[j])
+        else:
+            assert pooled[j] == 0, "items listed without a quartier while no group is pooled"
     a = np.array(rows_a)
     result = {}
     for (quartier, c), labels in k.labels.items():
         if MASKED not in labels:
             continue
         target = np.zeros(size)
-        target[x(rows.index(quartier), c)] = 1
+        for i in cell(rows.index(quartier), c):
+            target[i] = 1
         found = []
         for sign in (1, -1):
             res = milp(sign * target, integrality=np.ones(size), bounds=Bounds(low, high),
                        constraints=LinearConstraint(a, lo, hi))
             assert res.status == 0, f"the attacker's system has no solution: {res.message}"
-            found.append(round(res.x[x(rows.index(quartier), c)]))
+            found.append(round(float(target @ res.x)))
         result[quartier, c] = (found[0], found[1])
     return result
+
+
+def _listing(store: Store, partner: str, start: pd.Timestamp | None, now: pd.Timestamp) -> dict:
+    view = partner_view(store, partner_scope(store, partner, taxonomy=TAXONOMY), taxonomy=TAXONOMY,
+                        settings=SharingSettings(), start=start, now=now)
+    figures = getattr(view, "figures", None)
+    if figures is None:
+        return {}
+    names = ("listed", "pooled", "withheld")
+    return {(name, j): names[int(figures.listing[r, j])] for r, (_, name) in enumerate(view.rows)
+            for j in range(len(COLUMNS))}
 
 
 # (partner, days): periods chosen so that the planted store exercises each case of the protection: items of
@@ -215,9 +226,10 @@ def test_no_masked_count_can_be_recomputed_from_everything_a_partner_takes_away(
                                                                                days):
     store = Store(planted_db)
     start = None if days is None else pd.Timestamp.now(tz="Europe/Paris").floor("D") - pd.Timedelta(days=days)
-    knowledge = _read_everything(_exports(store, partner, start, tmp_path))
+    now = pd.Timestamp.now(tz="Europe/Paris")
+    knowledge = _read_everything(_exports(store, partner, start, tmp_path, now))
     assert knowledge.pdf_rows == len(knowledge.rows) and knowledge.items  # every source was read
-    ranges = _ranges(knowledge)
+    ranges = _ranges(knowledge, _listing(store, partner, start, now))
     assert ranges, "this period should hold masked counts"
     recovered = {f"{q} / {COLUMNS[c]}": lo for (q, c), (lo, hi) in ranges.items() if lo == hi}
     assert not recovered, f"masked counts recomputed by the attacker: {recovered}"
