@@ -206,9 +206,13 @@ def test_partner_html_is_standalone_and_its_tooltips_and_legend_mask_counts(stor
     lines += [line for c in data["cells"] for line in c["lines"]]
     for line in lines:
         if line.startswith(("Signalements", "Ouverts")):
-            assert re.fullmatch(r"(Signalements|Ouverts) : (0|< 3|[3-9]|\d{2,}|3 à 9|10 à 29|30 et plus)", line), line
+            assert re.fullmatch(r"(Signalements|Ouverts) : (0|< 3|masqué|[3-9]|\d{2,}|3 à 9|10 à 29|30 et plus)",
+                                line), line
     assert any(line.endswith("< 3") for line in lines)
-    assert data["legend"] == ["0", "< 3", "3 à 9", "10 à 29", "30 et plus"]
+    assert data["legend"][:5] == ["0", "< 3", "3 à 9", "10 à 29", "30 et plus"]
+    classes = {f["properties"]["classe"] for f in data["quartiers"]["features"]} | {c["classe"] for c in data["cells"]}
+    assert classes <= set(data["legend"])  # « masqué » is in the legend when a quartier is coloured so
+    assert all(c["classe"] != "< 3" for c in data["cells"])  # a place is drawn only when 3 listed items share it
 
 
 def test_partner_items_frame_has_no_personal_column(store, scope):
