@@ -36,14 +36,15 @@ from pyproj import Transformer
 from geo.maps.explorer import ageing_band
 from geo.sharing.config import SharingSettings
 from geo.sharing.disclosure import POOLED, PRIMARY, SHOWN, WITHHELD, ProtectedTable, protect_counts
-from geo.sharing.scope import PartnerScope, scope_keys
+from geo.sharing.scope import PartnerScope, scope_keys, uniform_places
 from geo.store import schema
 from geo.store.database import Store
 from geo.taxonomy import Taxonomy
 
 __all__ = ["SAFE_COLUMNS", "PARTNER_COLUMNS", "FORBIDDEN_COLUMNS", "PartnerView", "partner_view", "snap_points",
            "mask_count", "masked_total", "count_class", "COUNT_CLASSES", "quartier_figures", "grid_cells",
-           "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "quartier_classes",
+           "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "HIDDEN_CATEGORY",
+           "quartier_classes",
            "listing_note"]
 
 SAFE_COLUMNS: Final = ("id", "observed_at", "lat", "lon", "category", "severity", "status", "neighbourhood")
@@ -62,6 +63,8 @@ LATE_DAYS: Final = 10
 """An open item older than this many days counts in the last column of :data:`FIGURE_COLUMNS`."""
 POOLED_NAME: Final = "Quartier non précisé (faibles effectifs)"
 """Quartier shown for the items of a quartier holding a masked count."""
+HIDDEN_CATEGORY: Final = "Catégorie non précisée"
+"""Category shown for a pooled item when the category would tell its quartier."""
 MASKED_CLASS: Final = "masqué"
 """Map class of a quartier whose count is a complementary suppression."""
 _TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
@@ -215,7 +218,8 @@ def partner_view(store: Store, scope: PartnerScope, *, taxonomy: Taxonomy, setti
         raise AssertionError(f"partner view would carry forbidden columns {sorted(leaked)}")
     rows = _rows(items, scope, territory, names)
     figures = protect_counts(_row_counts(items, rows), min_count=settings.min_count)
-    items, cells = _publishable(items, rows, figures, min_count=settings.min_count)
+    items, cells = _publishable(items, rows, figures, min_count=settings.min_count,
+                                hide_category=not uniform_places(scope))
     return PartnerView(scope=scope, items=items, start=start, end=end, now=now, min_count=settings.min_count,
                        figures=figures, rows=tuple(rows), cells=cells)
 
@@ -258,12 +262,13 @@ def _group_keys(items: pd.DataFrame, rows: list[tuple[str | None, str]]) -> tupl
 
 
 def _publishable(items: pd.DataFrame, rows: list[tuple[str | None, str]], figures: ProtectedTable, *,
-                 min_count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 min_count: int, hide_category: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the items as they may be listed, and the places drawn on the map.
 
     Items of withheld groups are left out; items of pooled groups lose their quartier and their place
-    (:mod:`geo.sharing.disclosure`); an item keeps its place only when at least ``min_count`` listed items
-    share it.
+    (:mod:`geo.sharing.disclosure`) — and their category when the partner's categories are routed to it in
+    different places (``hide_category``: the category would tell the quartier); an item keeps its place only
+    when at least ``min_count`` listed items share it.
     """
     if len(items):
         row, klass = _group_keys(items, rows)
@@ -275,6 +280,9 @@ def _publishable(items: pd.DataFrame, rows: list[tuple[str | None, str]], figure
     items.loc[pooled, "neighbourhood"] = None
     items.loc[pooled, "neighbourhood_name"] = POOLED_NAME
     items.loc[pooled, ["lat", "lon"]] = np.nan
+    if hide_category:
+        items.loc[pooled, "category"] = None
+        items.loc[pooled, "category_label"] = HIDDEN_CATEGORY
     placed = items[~pooled]
     sizes = placed.groupby(["lat", "lon"])["ref"].transform("size") if len(placed) else pd.Series(dtype=int)
     crowded = pd.Series(False, index=items.index)

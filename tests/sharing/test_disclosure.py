@@ -69,3 +69,32 @@ def test_nothing_small_nothing_masked_and_columns_must_nest():
     assert classes_of(counts).tolist() == [[2, 3, 0], [0, 0, 0], [18, 3, 9]]
     with pytest.raises(ValueError, match="emboîtées"):
         protect_counts(np.array([[1, 2, 0]]))
+
+
+def test_a_category_routed_in_one_quartier_only_is_hidden_on_pooled_items():
+    import pandas as pd
+
+    from geo.sharing.privacy import HIDDEN_CATEGORY, POOLED_NAME, _publishable
+    from geo.sharing.scope import PartnerScope, scope_keys, uniform_places
+
+    def scope(pairs: list[tuple[str, str | None]]) -> PartnerScope:
+        keys = scope_keys(pd.Series([c for c, _ in pairs]), pd.Series([q for _, q in pairs], dtype=object))
+        return PartnerScope(partner_id="p", name="P", categories=frozenset(c for c, _ in pairs),
+                            pairs=frozenset(keys))
+
+    assert uniform_places(scope([("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("a", None), ("b", None)]))
+    assert not uniform_places(scope([("a", "x"), ("b", "x"), ("b", "y")]))  # an « a » item can only be in x
+    items = pd.DataFrame({"ref": list("ABCDEFG"), "category": ["a", "b", "b", "b", "b", "b", "b"],
+                          "category_label": ["A", "B", "B", "B", "B", "B", "B"],
+                          "is_open": [True, True, True, False, False, False, False],
+                          "age_days": [1] * 7, "neighbourhood": ["x", "y", "y", "z", "z", "z", "z"],
+                          "neighbourhood_name": ["X", "Y", "Y", "Z", "Z", "Z", "Z"],
+                          "lat": [47.0] * 7, "lon": [5.0] * 7})
+    rows = [("x", "X"), ("y", "Y"), ("z", "Z")]
+    table = protect_counts(np.array([[1, 1, 0], [2, 2, 0], [4, 0, 0]]))
+    assert table.listing[0, 1] == POOLED and table.listing[1, 1] == POOLED  # « < 3 » open cells 1 + 2, pooled
+    for hide in (False, True):
+        listed, _ = _publishable(items, rows, table, min_count=3, hide_category=hide)
+        pooled = listed[listed["neighbourhood_name"] == POOLED_NAME]
+        assert set(pooled["ref"]) == {"A", "B", "C"} and pooled["lat"].isna().all()
+        assert (set(pooled["category_label"]) == {HIDDEN_CATEGORY}) is hide
