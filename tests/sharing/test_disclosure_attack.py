@@ -15,6 +15,7 @@ quartier), or not at all — which it could work out from the published table; t
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -33,18 +34,19 @@ from geo.sharing.exports import ExportRequest, export
 from geo.sharing.privacy import partner_view
 from geo.sharing.scope import partner_scope
 from geo.store.database import Store
-from tests.sharing.conftest import TAXONOMY
+from tests.pages.conftest import navigation_only  # noqa: F401 - autouse fixture: run as the server does
+from tests.sharing.conftest import PARTNER, PASSWORD, TAXONOMY
 
 COLUMNS = ("Signalements", "Ouverts", "Ouverts depuis plus de 10 jours")
 MASKED = "< 3"
 
 
-def _exports(store: Store, partner: str, start: pd.Timestamp | None, folder: Path,
-             now: pd.Timestamp) -> dict[str, Path]:
+def _exports(store: Store, partner: str, start: pd.Timestamp | None, folder: Path, *,
+             now: pd.Timestamp, end: pd.Timestamp | None = None) -> dict[str, Path]:
     out = {}
     for fmt in ("html", "csv", "geojson", "gpkg", "pdf"):
         out[fmt] = folder / f"{partner}.{fmt}"
-        export(store, ExportRequest(role="partenaire", fmt=fmt, partner_id=partner, start=start), out[fmt],
+        export(store, ExportRequest(role="partenaire", fmt=fmt, partner_id=partner, start=start, end=end), out[fmt],
                taxonomy=TAXONOMY, settings=load_settings(db_url=store.url), sharing=SharingSettings(), by="attaque",
                now=now)
     return out
@@ -80,6 +82,22 @@ class Knowledge:
         self.items[ref] = (quartier, int(bool(is_open)) + int(late))
 
 
+def _map_figures(k: Knowledge, page: str) -> int:
+    """Read the quartiers' tooltips of a partner map; return how many quartiers it has."""
+    data = json.loads(re.search(r"var data = (\{.*?\});\n", page).group(1))
+    for feature in data["quartiers"]["features"]:
+        name, *lines = feature["properties"]["lines"]
+        for line in lines:
+            label, value = line.split(" : ", 1)
+            k.cell(name, {"Signalements": 0, "Ouverts": 1}[label], value)
+    return len(data["quartiers"]["features"])
+
+
+def _open_items(k: Knowledge, frame: pd.DataFrame) -> None:
+    for row in frame.itertuples(index=False):
+        k.item(str(row[0]), str(row[2]), True, float(row[6]))
+
+
 def _read_everything(files: dict[str, Path]) -> Knowledge:
     k = Knowledge()
     # CSV: figures, an empty line, the items
@@ -92,17 +110,11 @@ def _read_everything(files: dict[str, Path]) -> Knowledge:
         k.item(row.reference, row.quartier, row.ouvert == "oui", age)
     # HTML: the map's tooltips and the two tables
     page = files["html"].read_text(encoding="utf-8")
-    data = json.loads(re.search(r"var data = (\{.*?\});\n", page).group(1))
-    for feature in data["quartiers"]["features"]:
-        name, *lines = feature["properties"]["lines"]
-        for line in lines:
-            label, value = line.split(" : ", 1)
-            k.cell(name, {"Signalements": 0, "Ouverts": 1}[label], value)
+    _map_figures(k, page)
     tables = pd.read_html(io.StringIO(page), keep_default_na=False)
     k.table(tables[0].astype(str))
     if len(tables) > 1:
-        for row in tables[1].itertuples(index=False):
-            k.item(str(row[0]), str(row[2]), True, float(row[6]))
+        _open_items(k, tables[1])
     # GeoJSON and GeoPackage: the items as points, the quartiers with their figures
     for frame in (gpd.read_file(files["geojson"]), gpd.read_file(files["gpkg"], layer="signalements")):
         for row in frame.itertuples(index=False):
@@ -204,9 +216,10 @@ def _ranges(k: Knowledge, listing: dict[tuple[str, int], str]) -> dict[tuple[str
     return result
 
 
-def _listing(store: Store, partner: str, start: pd.Timestamp | None, now: pd.Timestamp) -> dict:
+def _listing(store: Store, partner: str, start: pd.Timestamp | None, now: pd.Timestamp,
+             end: pd.Timestamp | None = None) -> dict:
     view = partner_view(store, partner_scope(store, partner, taxonomy=TAXONOMY), taxonomy=TAXONOMY,
-                        settings=SharingSettings(), start=start, now=now)
+                        settings=SharingSettings(), start=start, end=end, now=now)
     figures = getattr(view, "figures", None)
     if figures is None:
         return {}
@@ -227,10 +240,38 @@ def test_no_masked_count_can_be_recomputed_from_everything_a_partner_takes_away(
     store = Store(planted_db)
     start = None if days is None else pd.Timestamp.now(tz="Europe/Paris").floor("D") - pd.Timedelta(days=days)
     now = pd.Timestamp.now(tz="Europe/Paris")
-    knowledge = _read_everything(_exports(store, partner, start, tmp_path, now))
+    knowledge = _read_everything(_exports(store, partner, start, tmp_path, now=now))
     assert knowledge.pdf_rows == len(knowledge.rows) and knowledge.items  # every source was read
     ranges = _ranges(knowledge, _listing(store, partner, start, now))
     assert ranges, "this period should hold masked counts"
     recovered = {f"{q} / {COLUMNS[c]}": lo for (q, c), (lo, hi) in ranges.items() if lo == hi}
     assert not recovered, f"masked counts recomputed by the attacker: {recovered}"
     assert all((lo, hi) == (1, 2) for lo, hi in ranges.values()), ranges
+
+
+def test_the_partner_session_adds_nothing_that_recomputes_a_masked_count(planted_db, tmp_path, monkeypatch):
+    """The partner's own pages (AppTest, logged in as the partner) with the files of the same period."""
+    from tests.sharing.test_app_auth import log_in, start
+
+    monkeypatch.setenv("VEILLE_AUTH", "on")
+    at = start(planted_db, monkeypatch)
+    log_in(at, "mairie", PASSWORD)
+    assert not at.exception
+    tz = "Europe/Paris"
+    today = dt.date.today()
+    first = pd.Timestamp(today - dt.timedelta(days=89)).tz_localize(tz)  # the page's default period
+    end = (pd.Timestamp(today) + pd.Timedelta(days=1)).tz_localize(tz)
+    store = Store(planted_db)
+    now = pd.Timestamp.now(tz=tz)
+    knowledge = _read_everything(_exports(store, PARTNER, first, tmp_path, now=now, end=end))
+    shown = at.dataframe[0].value
+    assert shown.astype(str).equals(pd.read_csv(io.StringIO(tmp_path.joinpath(f"{PARTNER}.csv").read_bytes()
+                                                           .decode("utf-8-sig").split("\r\n\r\n")[0]),
+                                                sep=";", dtype=str, keep_default_na=False))
+    knowledge.table(shown.astype(str))
+    if len(at.dataframe) > 1:
+        _open_items(knowledge, at.dataframe[1].value)
+    maps = [json.loads(c.proto.json_args).get("script", "") for c in at.get("component_instance")]
+    assert sum(_map_figures(knowledge, script) for script in maps if "var data = " in script) >= 5
+    ranges = _ranges(knowledge, _listing(store, PARTNER, first, now, end))
+    assert ranges and all(lo < hi for lo, hi in ranges.values()), ranges
