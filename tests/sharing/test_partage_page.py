@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pandas as pd
 
+from geo.ingest.entry import FieldEntry, record_report
 from geo.settings import load_settings
 from geo.sharing import accounts
 from geo.sharing.config import SharingSettings
@@ -26,6 +28,11 @@ def _full_export(at, fmt: str) -> bytes:
 
 
 def test_the_coordinator_produces_the_full_export_from_the_partage_page(planted_copy, monkeypatch, tmp_path):
+    now = pd.Timestamp.now(tz="Europe/Paris")
+    formula = '=HYPERLINK("http://exemple.invalid","cliquez")'
+    entry = FieldEntry(lat=47.322, lon=5.041, category="tags", severity=1, observed_at=now - pd.Timedelta(days=1),
+                       description=formula)
+    assert record_report(Store(planted_copy), entry, taxonomy=TAXONOMY, now=now).ok
     at = start(planted_copy, monkeypatch)
     log_in(at, "coord", PASSWORD)
     at.switch_page("pages/partage.py").run()
@@ -35,6 +42,9 @@ def test_the_coordinator_produces_the_full_export_from_the_partage_page(planted_
     text = data.decode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf") and text.splitlines()[0].startswith("id;observed_at;lat;lon;")
     assert PLANTED["author"] in text and PLANTED["team"] in text  # the full data, for in-house use
+    frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
+    assert "'" + formula in set(frame["description"])  # the safe CSV writer neutralised the formula
+    assert not frame.map(lambda v: v.startswith("=")).any().any()
     # the same bytes as `python -m geo export --role coordinateur --from … --to …` for the page's default period
     tz = load_settings().timezone
     today = dt.date.today()
