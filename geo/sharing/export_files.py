@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.export.safe_csv import csv_text
@@ -40,12 +41,28 @@ def partner_items_frame(view: PartnerView) -> pd.DataFrame:
     })
 
 
-def partner_points(view: PartnerView) -> gpd.GeoDataFrame:
-    """Return the partner's items as points at the centre of their cells (WGS84); no geometry where withheld."""
+def partner_points(view: PartnerView, territory: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Return the partner's items as points (WGS84), with ``lieu`` saying what the point is.
+
+    ``centre de maille``: the centre of the item's cell (at least 3 listed items share it); ``quartier``: a point
+    inside its quartier (``territory`` given), when its cell is withheld but its quartier is listed — it tells
+    nothing the ``quartier`` column does not; ``non précisé``: no geometry.
+    """
     frame = partner_items_frame(view)
     lon, lat = frame.pop("lon_generalisee"), frame.pop("lat_generalisee")
     geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=frame.index, crs="EPSG:4326")
-    geometry[lat.isna() | lon.isna()] = None  # place withheld: fewer than 3 listed items share it
+    withheld = (lat.isna() | lon.isna()).to_numpy()
+    geometry[withheld] = None
+    frame["lieu"] = np.where(withheld, "non précisé", "centre de maille")
+    if territory is not None and len(territory):
+        terr = territory.to_crs("EPSG:4326")
+        inside = dict(zip(terr["code"], terr.geometry.representative_point(), strict=True))
+        codes = view.items["neighbourhood"].to_numpy()
+        for i in np.flatnonzero(withheld):
+            point = inside.get(codes[i]) if isinstance(codes[i], str) else None
+            if point is not None:
+                geometry.iloc[i] = point
+                frame.iloc[i, frame.columns.get_loc("lieu")] = "quartier"
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
@@ -80,10 +97,10 @@ def write_partner_file(view: PartnerView, territory: gpd.GeoDataFrame, out: Path
         out.write_bytes(_csv_bytes(quartier_figures(view, territory), partner_items_frame(view)))
     elif fmt == "geojson":
         out.unlink(missing_ok=True)
-        partner_points(view).to_file(out, driver="GeoJSON")
+        partner_points(view, territory).to_file(out, driver="GeoJSON")
     elif fmt == "gpkg":
         out.unlink(missing_ok=True)
-        partner_points(view).to_file(out, layer="signalements", driver="GPKG")
+        partner_points(view, territory).to_file(out, layer="signalements", driver="GPKG")
         partner_quartiers(view, territory).to_file(out, layer="quartiers", driver="GPKG", mode="a")
     else:
         raise ValueError(f"format de fichier attendu : csv, geojson ou gpkg ; trouvé {fmt!r}")

@@ -229,3 +229,19 @@ def test_coordinator_export_has_the_full_data(store, tmp_path):
     assert "Josiane" in text and PLANTED["team"] in text
     assert f"{PLANTED_POINTS[0][0]}" in text
     assert _exact_places_in(text, store)  # the check above does find exact places where there are some
+
+
+def test_partner_geojson_places_each_item_at_a_shared_cell_or_in_its_quartier(store, tmp_path):
+    out = tmp_path / "p.geojson"
+    export(store, ExportRequest(role="partenaire", fmt="geojson", partner_id=PARTNER), out, taxonomy=TAXONOMY,
+           settings=load_settings(db_url=store.url), sharing=SETTINGS, by="test")
+    points = gpd.read_file(out)
+    assert set(points["lieu"]) <= {"centre de maille", "quartier", "non précisé"} and len(points) > 25
+    assert points.loc[points["lieu"] == "non précisé", "geometry"].isna().all()
+    cells = points[points["lieu"] == "centre de maille"]
+    assert (cells.groupby([cells.geometry.x.round(7), cells.geometry.y.round(7)]).size() >= 3).all()
+    territory = store.load_territory().to_crs("EPSG:4326").set_index("name")
+    in_quartier = points[points["lieu"] == "quartier"]
+    assert len(in_quartier) > 10  # (in this sparse store most 100 m cells hold fewer than 3 items)
+    for row in in_quartier.itertuples():
+        assert territory.geometry[row.quartier].contains(row.geometry)
