@@ -153,9 +153,11 @@ def recoverable_cells(counts: np.ndarray, status: np.ndarray, listing: np.ndarra
     """Return the primary cells (of ``cells``, default all) whose exact value follows from what is published."""
     counts = np.asarray(counts, dtype=int)
     rows, cols = counts.shape
-    low, high, constraints = _system(counts, status, listing, min_count)
     if cells is None:
         cells = [(int(r), int(c)) for r, c in zip(*np.nonzero(status == PRIMARY), strict=True)]
+    if not cells:
+        return []
+    low, high, constraints = _system(counts, status, listing, min_count)
     bad = []
     for r, c in cells:
         target = np.zeros(rows * cols)

@@ -9,12 +9,13 @@ field — keeps the partner's categories and quartiers, and generalises each poi
 Every count a partner reaches is protected once, here, when the view is built (:mod:`geo.sharing.disclosure`):
 the table quartier × (reports, open, open for more than 10 days) gets primary suppression (1 or 2 reports show
 « < 3 ») and complementary suppression (« masqué »), audited so that no masked cell can be recomputed from the
-published cells, totals (« ≥ S » where a column holds a masked cell), the map or the lists of items. The items
-of a quartier holding a masked cell are listed without their quartier and without their place (they form the
-pool « Quartier non précisé »), and an item keeps its generalised place only when at least 3 listed items share
-it. Map cells are drawn from the listed places only, with a class (« 3 à 9 »…), never a count. Every page, map
-and export formats :attr:`PartnerView.figures`, :attr:`PartnerView.cells` and :attr:`PartnerView.items`: none
-counts the reports again.
+published cells, the totals (« ≥ S » where a column holds a masked cell), the map or the lists of items. To
+that end the items of a quartier holding a masked cell are either listed without their quartier, place (and,
+when it would tell the quartier, category) — the pool « Quartier non précisé » — or, when pooling cannot
+protect, the items forming the masked cell are left out of the lists. An item keeps its generalised place only
+when at least 3 listed items share it; map cells are drawn from those places only, with a class (« 3 à 9 »…),
+never a count. Every page, map and export formats :attr:`PartnerView.figures`, :attr:`PartnerView.cells` and
+:attr:`PartnerView.items`: none counts the reports again.
 """
 
 from __future__ import annotations
@@ -44,8 +45,7 @@ from geo.taxonomy import Taxonomy
 __all__ = ["SAFE_COLUMNS", "PARTNER_COLUMNS", "FORBIDDEN_COLUMNS", "PartnerView", "partner_view", "snap_points",
            "mask_count", "masked_total", "count_class", "COUNT_CLASSES", "quartier_figures", "grid_cells",
            "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "HIDDEN_CATEGORY",
-           "quartier_classes",
-           "listing_note"]
+           "quartier_classes", "listing_note"]
 
 SAFE_COLUMNS: Final = ("id", "observed_at", "lat", "lon", "category", "severity", "status", "neighbourhood")
 """The only report columns read for a partner."""
