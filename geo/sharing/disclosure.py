@@ -30,9 +30,10 @@ suppression with an audit, as in τ-Argus or the Eurostat/ONS handbooks):
 
 Totals are exact for a column with no suppressed cell, else « ≥ S » (S: its published cells). A complementary
 cell is shown « masqué ». The auditor assumes the attacker knows this rule (hence which groups are pooled or
-withheld). ``pytauargus`` (τ-Argus with open solvers) was not evaluated: the rule and its audit are small enough
-to state and test here, and ``tests/sharing/test_disclosure_attack.py`` plays the attacker on every file a
-partner can take away.
+withheld). ``pytauargus`` 0.6.0 (τ-Argus on HiGHS, beta, EUPL) was looked at: it protects tables (optimal or
+modular secondary suppression) but knows nothing of the lists of items, which are what gives masked counts away
+here; the same solver (HiGHS, through SciPy, already a dependency) audits tables and lists together, and
+``tests/sharing/test_disclosure_attack.py`` plays the attacker on every file a partner can take away.
 """
 
 from __future__ import annotations
