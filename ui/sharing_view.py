@@ -19,14 +19,14 @@ from geo.maps.assets import use_local_assets
 from geo.sharing.config import SharingSettings
 from geo.sharing.exports import ExportRequest, export
 from geo.sharing.partner_map import build_partner_map
-from geo.sharing.privacy import PartnerView, open_items, partner_view, quartier_figures
-from geo.sharing.roles import PARTENAIRE
+from geo.sharing.privacy import PartnerView, listing_note, open_items, partner_view, quartier_figures
+from geo.sharing.roles import COORDINATEUR, PARTENAIRE
 from geo.sharing.scope import PartnerScope, list_partners, partner_scope
 from ui import auth, loaders
 from ui.offline import register_assets
 
 __all__ = ["partners", "scope_of", "view_for", "show_partner_view", "period_inputs", "scope_or_stop",
-           "download_buttons", "EXPORT_FORMATS"]
+           "download_buttons", "full_export_buttons", "EXPORT_FORMATS"]
 
 EXPORT_FORMATS = {"html": ("Carte HTML autonome (hors ligne)", "text/html"),
                   "pdf": ("Bulletin PDF imprimable", "application/pdf"),
@@ -80,7 +80,7 @@ def show_partner_view(scope: PartnerScope, start: pd.Timestamp | None, end: pd.T
     """Draw what a partner sees: the map, the figures per quartier, the open items by age."""
     view = view_for(scope, start, end)
     st.caption(f"Lieux généralisés (centre de maille) ; effectifs inférieurs à {view.min_count} affichés "
-               f"« < {view.min_count} » ; aucune description, aucun auteur, aucune équipe.")
+               f"« < {view.min_count} » ; aucune description, aucun auteur, aucune équipe. {listing_note(view)}")
     fmap = build_partner_map(view, loaders.territory())
     use_local_assets(fmap, roots=register_assets())
     st_folium(fmap, key=f"{key}_carte", height=520, use_container_width=True, returned_objects=[])
@@ -104,28 +104,51 @@ def scope_or_stop(partner_id: str | None) -> PartnerScope:
         st.stop()
 
 
-def _export_bytes(view: PartnerView, fmt: str) -> bytes:
+def _export_bytes(request: ExportRequest, *, now: pd.Timestamp | None = None) -> bytes:
+    """Run :func:`geo.sharing.exports.export` (the CLI's code path) into a temporary file; return its bytes."""
     user = auth.current_user()
-    request = ExportRequest(role=PARTENAIRE, fmt=fmt, partner_id=view.scope.partner_id, start=view.start,
-                            end=view.end)
     with tempfile.TemporaryDirectory(prefix="veille-export-") as folder:
-        out = Path(folder) / f"export.{fmt}"
+        out = Path(folder) / f"export.{request.fmt}"
         export(loaders.store(), request, out, taxonomy=loaders.taxonomy(), settings=loaders.settings(),
-               sharing=auth.sharing_settings(), by=user.login if user else "inconnu", now=view.now)
+               sharing=auth.sharing_settings(), by=user.login if user else "inconnu", now=now)
         return out.read_bytes()
+
+
+def _prepare_and_download(request: ExportRequest, *, key: str, name: str, now: pd.Timestamp | None = None) -> None:
+    """Draw « Préparer le fichier », keep the file for this request, then offer its download."""
+    slot = f"{key}_fichier"
+    wanted = (request.role, request.partner_id, str(request.start), str(request.end), request.fmt)
+    if st.button("Préparer le fichier", key=f"{key}_preparer"):
+        with st.spinner("Préparation du fichier…"):
+            st.session_state[slot] = (wanted, _export_bytes(request, now=now))
+    ready = st.session_state.get(slot)
+    if ready and ready[0] == wanted:
+        st.download_button(f"Télécharger {name}", ready[1], file_name=name, mime=EXPORT_FORMATS[request.fmt][1],
+                           key=f"{key}_telecharger", type="primary")
 
 
 def download_buttons(view: PartnerView, *, key: str) -> None:
     """Let the user prepare one export of ``view`` (the partner's exports: same data as the view) and download it."""
     fmt = st.radio("Format", list(EXPORT_FORMATS), format_func=lambda f: EXPORT_FORMATS[f][0], horizontal=True,
                    key=f"{key}_format")
-    slot = f"{key}_fichier"
-    wanted = (view.scope.partner_id, str(view.start), str(view.end), fmt)
-    if st.button("Préparer le fichier", key=f"{key}_preparer"):
-        with st.spinner("Préparation du fichier…"):
-            st.session_state[slot] = (wanted, _export_bytes(view, fmt))
-    ready = st.session_state.get(slot)
-    if ready and ready[0] == wanted:
-        name = f"veille-{view.scope.partner_id}-{view.now:%Y%m%d}.{fmt}"
-        st.download_button(f"Télécharger {name}", ready[1], file_name=name, mime=EXPORT_FORMATS[fmt][1],
-                           key=f"{key}_telecharger", type="primary")
+    request = ExportRequest(role=PARTENAIRE, fmt=fmt, partner_id=view.scope.partner_id, start=view.start,
+                            end=view.end)
+    _prepare_and_download(request, key=key, name=f"veille-{view.scope.partner_id}-{view.now:%Y%m%d}.{fmt}",
+                          now=view.now)
+
+
+def full_export_buttons(start: pd.Timestamp | None, end: pd.Timestamp | None, *, key: str) -> None:
+    """Let a coordinator prepare the full export of a period (``python -m geo export --role coordinateur``).
+
+    Only for a role allowed ``export_full``; anyone else gets a refusal and no file.
+    """
+    if not auth.may("export_full"):
+        st.error("Votre rôle ne permet pas l'export complet.")
+        return
+    st.warning("Document interne : l'export complet contient les descriptions, les auteurs, les équipes et les "
+               "lieux exacts. Ne pas le transmettre à un partenaire (le bulletin PDF, lui, est généralisé).")
+    fmt = st.radio("Format", list(EXPORT_FORMATS), format_func=lambda f: EXPORT_FORMATS[f][0], horizontal=True,
+                   key=f"{key}_format")
+    request = ExportRequest(role=COORDINATEUR, fmt=fmt, start=start, end=end)
+    today = pd.Timestamp.now(tz=loaders.settings().timezone)
+    _prepare_and_download(request, key=key, name=f"veille-complet-{today:%Y%m%d}.{fmt}")

@@ -23,7 +23,16 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from geo.sharing.partner_map import CLASS_COLOURS
-from geo.sharing.privacy import COUNT_CLASSES, PartnerView, count_class, grid_cells, open_items, quartier_figures
+from geo.sharing.privacy import (
+    COUNT_CLASSES,
+    MASKED_CLASS,
+    PartnerView,
+    grid_cells,
+    listing_note,
+    open_items,
+    quartier_classes,
+    quartier_figures,
+)
 
 __all__ = ["MAX_ITEMS", "bulletin_pdf", "map_png"]
 
@@ -48,19 +57,21 @@ def map_png(view: PartnerView, territory: gpd.GeoDataFrame, *, dpi: int = 150) -
     terr = territory.to_crs("EPSG:2154")
     if view.scope.neighbourhoods is not None:
         terr = terr[terr["code"].isin(view.scope.neighbourhoods)]
-    counts = view.items.groupby("neighbourhood").size()
+    classes = quartier_classes(view)
     fig = Figure(figsize=(7, 5.2), dpi=dpi)
     ax = fig.add_subplot()
     if len(terr):
-        classes = [count_class(int(counts.get(c, 0))) for c in terr["code"]]
-        terr.plot(ax=ax, color=[CLASS_COLOURS[c] for c in classes], edgecolor="#555", linewidth=0.6)
+        shown = [classes.get(c, ("0",))[0].replace(f"< {view.min_count}", "< 3") for c in terr["code"]]
+        terr.plot(ax=ax, color=[CLASS_COLOURS[c] for c in shown], edgecolor="#555", linewidth=0.6)
     cells = grid_cells(view)
     if len(cells):
         pts = gpd.GeoSeries(gpd.points_from_xy(cells["lon"], cells["lat"]), crs="EPSG:4326").to_crs("EPSG:2154")
         sizes = {label: 4 + 6 * i for i, (_, _, label) in enumerate(COUNT_CLASSES)}
         ax.scatter(pts.x, pts.y, s=[sizes.get(c, 6) for c in cells["classe"]], c="#333", alpha=0.7, linewidths=0)
-    handles = [Rectangle((0, 0), 1, 1, fc=CLASS_COLOURS[label], ec="#555") for _, _, label in COUNT_CLASSES]
-    ax.legend(handles, [label for _, _, label in COUNT_CLASSES], title="Signalements par quartier",
+    legend = [label.replace("< 3", f"< {view.min_count}") for _, _, label in COUNT_CLASSES] + [MASKED_CLASS]
+    handles = [Rectangle((0, 0), 1, 1, fc=CLASS_COLOURS[label], ec="#555")
+               for label in [*(label for _, _, label in COUNT_CLASSES), MASKED_CLASS]]
+    ax.legend(handles, legend, title="Signalements par quartier",
               loc="lower left", fontsize=7, title_fontsize=7, framealpha=0.9)
     ax.set_axis_off()
     fig.tight_layout()
@@ -105,7 +116,7 @@ def bulletin_pdf(view: PartnerView, territory: gpd.GeoDataFrame, *, title: str, 
         Paragraph(escape(title), big),
         Paragraph(escape(f"Période : {period} — édité le {view.now:%d/%m/%Y}. Lieux généralisés "
                          f"(centre de maille), effectifs inférieurs à {view.min_count} affichés « < "
-                         f"{view.min_count} », aucune donnée personnelle."), normal),
+                         f"{view.min_count} », aucune donnée personnelle. {listing_note(view)}"), normal),
         Spacer(1, 0.3 * cm),
         Image(io.BytesIO(map_png(view, territory)), width=17 * cm, height=12.6 * cm),
         Paragraph("Chiffres par quartier", heading),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.export.safe_csv import csv_text
@@ -25,7 +26,11 @@ FULL_COLUMNS = ("id", "observed_at", "lat", "lon", "category", "registre", "seve
 
 
 def partner_items_frame(view: PartnerView) -> pd.DataFrame:
-    """Return the partner's items as a French table (one row per report; place = centre of its cell)."""
+    """Return the partner's items as a French table, one row per listed report.
+
+    Place: the centre of its cell, empty where withheld; quartier « non précisé » for the quartiers holding a
+    masked count.
+    """
     items = view.items
     return pd.DataFrame({
         "reference": items["ref"], "date": items["observed_on"], "categorie": items["category_label"],
@@ -36,26 +41,44 @@ def partner_items_frame(view: PartnerView) -> pd.DataFrame:
     })
 
 
-def partner_points(view: PartnerView) -> gpd.GeoDataFrame:
-    """Return the partner's items as points at the centre of their cells (WGS84)."""
+def partner_points(view: PartnerView, territory: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Return the partner's items as points (WGS84), with ``lieu`` saying what the point is.
+
+    ``centre de maille``: the centre of the item's cell (at least 3 listed items share it); ``quartier``: a point
+    inside its quartier (``territory`` given), when its cell is withheld but its quartier is listed — it tells
+    nothing the ``quartier`` column does not; ``non précisé``: no geometry.
+    """
     frame = partner_items_frame(view)
-    geometry = gpd.points_from_xy(frame.pop("lon_generalisee"), frame.pop("lat_generalisee"))
+    lon, lat = frame.pop("lon_generalisee"), frame.pop("lat_generalisee")
+    geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=frame.index, crs="EPSG:4326")
+    withheld = (lat.isna() | lon.isna()).to_numpy()
+    geometry[withheld] = None
+    frame["lieu"] = np.where(withheld, "non précisé", "centre de maille")
+    if territory is not None and len(territory):
+        terr = territory.to_crs("EPSG:4326")
+        inside = dict(zip(terr["code"], terr.geometry.representative_point(), strict=True))
+        codes = view.items["neighbourhood"].to_numpy()
+        for i in np.flatnonzero(withheld):
+            point = inside.get(codes[i]) if isinstance(codes[i], str) else None
+            if point is not None:
+                geometry.iloc[i] = point
+                frame.iloc[i, frame.columns.get_loc("lieu")] = "quartier"
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
 def partner_quartiers(view: PartnerView, territory: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the partner's quartiers with their masked figures (text columns: « < 3 » is not a number)."""
-    figures = quartier_figures(view, territory).iloc[:-1]  # without the « Ensemble » row
+    """Return the partner's quartiers with their protected figures (text columns: « < 3 » is not a number)."""
+    labels = {code: [view.figures.label(i, j) for j in range(3)] for i, (code, _) in enumerate(view.rows)}
     terr = territory.to_crs("EPSG:4326")
     if view.scope.neighbourhoods is not None:
         terr = terr[terr["code"].isin(view.scope.neighbourhoods)]
     terr = terr.reset_index(drop=True)
-    by_name = figures.set_index("Quartier")
+    shown = [labels.get(code, ["0", "0", "0"]) for code in terr["code"]]
     return gpd.GeoDataFrame({
         "quartier": terr["name"],
-        "signalements": terr["name"].map(by_name["Signalements"]).fillna("0"),
-        "ouverts": terr["name"].map(by_name["Ouverts"]).fillna("0"),
-        "ouverts_plus_10_jours": terr["name"].map(by_name["Ouverts depuis plus de 10 jours"]).fillna("0"),
+        "signalements": [v[0] for v in shown],
+        "ouverts": [v[1] for v in shown],
+        "ouverts_plus_10_jours": [v[2] for v in shown],
     }, geometry=terr.geometry, crs="EPSG:4326")
 
 
@@ -74,10 +97,10 @@ def write_partner_file(view: PartnerView, territory: gpd.GeoDataFrame, out: Path
         out.write_bytes(_csv_bytes(quartier_figures(view, territory), partner_items_frame(view)))
     elif fmt == "geojson":
         out.unlink(missing_ok=True)
-        partner_points(view).to_file(out, driver="GeoJSON")
+        partner_points(view, territory).to_file(out, driver="GeoJSON")
     elif fmt == "gpkg":
         out.unlink(missing_ok=True)
-        partner_points(view).to_file(out, layer="signalements", driver="GPKG")
+        partner_points(view, territory).to_file(out, layer="signalements", driver="GPKG")
         partner_quartiers(view, territory).to_file(out, layer="quartiers", driver="GPKG", mode="a")
     else:
         raise ValueError(f"format de fichier attendu : csv, geojson ou gpkg ; trouvé {fmt!r}")

@@ -17,7 +17,7 @@ from geo.sharing.config import EXPORT_FORMATS, SharingSettings
 from geo.sharing.export_files import FULL_COLUMNS, write_full_file, write_partner_file
 from geo.sharing.export_html import standalone_html
 from geo.sharing.partner_map import build_partner_map
-from geo.sharing.privacy import PartnerView, open_items, partner_view, quartier_figures
+from geo.sharing.privacy import PartnerView, listing_note, open_items, partner_view, quartier_figures
 from geo.sharing.roles import COORDINATEUR, PARTENAIRE
 from geo.sharing.scope import PartnerScope, partner_scope
 from geo.store.database import Store
@@ -57,7 +57,7 @@ def partner_html(view: PartnerView, territory: gpd.GeoDataFrame) -> str:
         build_partner_map(view, territory), title=f"Signalements — {view.scope.name}",
         intro=[f"Période : {period_text(view.start, view.end)} ; édité le {view.now:%d/%m/%Y}.",
                f"Lieux généralisés (centre de maille) ; effectifs inférieurs à {view.min_count} affichés "
-               f"« < {view.min_count} » ; aucune donnée personnelle."],
+               f"« < {view.min_count} » ; aucune donnée personnelle.", listing_note(view)],
         sections=[("Chiffres par quartier", quartier_figures(view, territory)),
                   ("Signalements ouverts, du plus ancien au plus récent", open_items(view))],
     )

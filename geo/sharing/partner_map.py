@@ -15,12 +15,12 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geo.maps.explorer import DEFAULT_CENTER, MAX_ZOOM
-from geo.sharing.privacy import COUNT_CLASSES, PartnerView, count_class, grid_cells
+from geo.sharing.privacy import COUNT_CLASSES, MASKED_CLASS, PartnerView, grid_cells, quartier_classes
 
 __all__ = ["CLASS_COLOURS", "build_partner_map", "safe_json"]
 
 CLASS_COLOURS: Final = {"0": "#f7f7f7", "< 3": "#fee5d9", "3 à 9": "#fcae91", "10 à 29": "#fb6a4a",
-                        "30 et plus": "#cb181d"}
+                        "30 et plus": "#cb181d", MASKED_CLASS: "#bdbdbd"}
 
 
 def safe_json(value: object) -> str:
@@ -93,23 +93,21 @@ class _PartnerLayers(MacroElement):
 def build_partner_map(view: PartnerView, territory: gpd.GeoDataFrame) -> folium.Map:
     """Return the partner's map: no basemap (it needs no network), quartiers and generalised cells.
 
-    Quartier tooltips give the quartier's masked count; cell tooltips give classes only.
+    Quartier tooltips give the quartier's protected counts (:func:`geo.sharing.privacy.quartier_classes`), its
+    colour their class (« masqué » for a complementary suppression); cell tooltips give a class only.
     """
     terr = territory.to_crs("EPSG:4326") if territory.crs is not None else territory
     if view.scope.neighbourhoods is not None and len(terr):
         terr = terr[terr["code"].isin(view.scope.neighbourhoods)]
-    counts = view.items.groupby("neighbourhood").size()
-    open_counts = view.items[view.items["is_open"]].groupby("neighbourhood").size()
+    classes = quartier_classes(view)
     features = []
     for row in terr.itertuples(index=False):
-        n = int(counts.get(row.code, 0))
+        classe, reports, open_ = classes.get(row.code, ("0", "0", "0"))
         features.append({"type": "Feature", "geometry": row.geometry.__geo_interface__, "properties": {
-            "classe": count_class(n, min_count=view.min_count),
-            "lines": [str(row.name), f"Signalements : {view.mask(n)}",
-                      f"Ouverts : {view.mask(int(open_counts.get(row.code, 0)))}"],
+            "classe": classe, "lines": [str(row.name), f"Signalements : {reports}", f"Ouverts : {open_}"],
         }})
     cells = [{"lat": float(c.lat), "lon": float(c.lon), "classe": c.classe,
-              "lines": ["Lieu généralisé", f"Signalements : {c.classe}", f"Ouverts : {c.classe_ouverts}"]}
+              "lines": ["Lieu généralisé", f"Signalements : {c.classe}"]}
              for c in grid_cells(view).itertuples(index=False)]
     bounds = None
     if len(terr):
@@ -120,11 +118,14 @@ def build_partner_map(view: PartnerView, territory: gpd.GeoDataFrame) -> folium.
                   [max(c["lat"] for c in cells), max(c["lon"] for c in cells)]]
     labels = [label.replace("< 3", f"< {view.min_count}") for _, _, label in COUNT_CLASSES]
     colours = {label: CLASS_COLOURS[orig] for label, (_, _, orig) in zip(labels, COUNT_CLASSES, strict=True)}
+    colours[MASKED_CLASS] = CLASS_COLOURS[MASKED_CLASS]
+    if any(f["properties"]["classe"] == MASKED_CLASS for f in features):
+        labels.append(MASKED_CLASS)
     data = {
         "quartiers": {"type": "FeatureCollection", "features": features},
         "cells": cells, "colours": colours, "legend": labels,
         "legend_title": f"Signalements — {view.scope.name}",
-        "radius": dict(zip(labels, (3, 5, 7, 9, 11), strict=True)),
+        "radius": dict(zip(labels, (3, 5, 7, 9, 11), strict=False)),
         "bounds": bounds,
     }
     m = folium.Map(location=DEFAULT_CENTER, zoom_start=13, tiles=None, control_scale=True)

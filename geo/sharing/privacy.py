@@ -6,9 +6,16 @@ field — keeps the partner's categories and quartiers, and generalises each poi
 (a square of the Lambert-93 grid, 100 m by default, or an H3 cell). Report ids are replaced by a keyed hash
 (:func:`reference`), so that a partner can name an item without learning its source id.
 
-Aggregates for partners go through :func:`mask_count`: a cell counting 1 or 2 reports shows « < 3 »; a total
-over cells some of which are masked shows only « ≥ S » (S the sum of the unmasked cells), so that no total lets
-one recompute a masked cell. Grid cells on maps show a class (« < 3 », « 3 à 9 »…), never a count.
+Every count a partner reaches is protected once, here, when the view is built (:mod:`geo.sharing.disclosure`):
+the table quartier × (reports, open, open for more than 10 days) gets primary suppression (1 or 2 reports show
+« < 3 ») and complementary suppression (« masqué »), audited so that no masked cell can be recomputed from the
+published cells, the totals (« ≥ S » where a column holds a masked cell), the map or the lists of items. To
+that end the items of a quartier holding a masked cell are either listed without their quartier, place (and,
+when it would tell the quartier, category) — the pool « Quartier non précisé » — or, when pooling cannot
+protect, the items forming the masked cell are left out of the lists. An item keeps its generalised place only
+when at least 3 listed items share it; map cells are drawn from those places only, with a class (« 3 à 9 »…),
+never a count. Every page, map and export formats :attr:`PartnerView.figures`, :attr:`PartnerView.cells` and
+:attr:`PartnerView.items`: none counts the reports again.
 """
 
 from __future__ import annotations
@@ -29,14 +36,16 @@ from pyproj import Transformer
 
 from geo.maps.explorer import ageing_band
 from geo.sharing.config import SharingSettings
-from geo.sharing.scope import PartnerScope, scope_keys
+from geo.sharing.disclosure import POOLED, PRIMARY, SHOWN, WITHHELD, ProtectedTable, protect_counts
+from geo.sharing.scope import PartnerScope, scope_keys, uniform_places
 from geo.store import schema
 from geo.store.database import Store
 from geo.taxonomy import Taxonomy
 
 __all__ = ["SAFE_COLUMNS", "PARTNER_COLUMNS", "FORBIDDEN_COLUMNS", "PartnerView", "partner_view", "snap_points",
            "mask_count", "masked_total", "count_class", "COUNT_CLASSES", "quartier_figures", "grid_cells",
-           "open_items", "reference"]
+           "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "HIDDEN_CATEGORY",
+           "quartier_classes", "listing_note"]
 
 SAFE_COLUMNS: Final = ("id", "observed_at", "lat", "lon", "category", "severity", "status", "neighbourhood")
 """The only report columns read for a partner."""
@@ -48,6 +57,16 @@ PARTNER_COLUMNS: Final = ("ref", "observed_on", "category", "category_label", "s
 """Columns of :attr:`PartnerView.items`; ``lat``/``lon`` are cell centres, ``observed_on`` a day."""
 COUNT_CLASSES: Final = ((0, 0, "0"), (1, 2, "< 3"), (3, 9, "3 à 9"), (10, 29, "10 à 29"), (30, None, "30 et plus"))
 """Classes of counts shown on partner maps: (lowest, highest or None, label)."""
+FIGURE_COLUMNS: Final = ("Signalements", "Ouverts", "Ouverts depuis plus de 10 jours")
+"""Columns of the partner's table per quartier (nested: each counts a part of the previous one)."""
+LATE_DAYS: Final = 10
+"""An open item older than this many days counts in the last column of :data:`FIGURE_COLUMNS`."""
+POOLED_NAME: Final = "Quartier non précisé (faibles effectifs)"
+"""Quartier shown for the items of a quartier holding a masked count."""
+HIDDEN_CATEGORY: Final = "Catégorie non précisée"
+"""Category shown for a pooled item when the category would tell its quartier."""
+MASKED_CLASS: Final = "masqué"
+"""Map class of a quartier whose count is a complementary suppression."""
 _TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
 _TO_WGS84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 _SALT_KEY = "sharing_reference_salt"
@@ -69,6 +88,13 @@ class PartnerView:
         When the view was built (ages are counted to it).
     min_count
         Aggregate cells below this are masked.
+    figures
+        The protected counts per row of :attr:`rows` and column of :data:`FIGURE_COLUMNS`.
+    rows
+        ``(code, name)`` of each row of :attr:`figures` (code ``None``: outside the territory).
+    cells
+        Places drawn on the map: ``lat``, ``lon`` (cell centre) and ``classe`` (at least ``min_count`` listed
+        items each).
     """
 
     scope: PartnerScope
@@ -77,6 +103,9 @@ class PartnerView:
     end: pd.Timestamp | None
     now: pd.Timestamp
     min_count: int = 3
+    figures: ProtectedTable | None = None
+    rows: tuple[tuple[str | None, str], ...] = ()
+    cells: pd.DataFrame | None = None
 
     def mask(self, count: int) -> str:
         """Return ``count`` as a partner may see it."""
@@ -187,56 +216,138 @@ def partner_view(store: Store, scope: PartnerScope, *, taxonomy: Taxonomy, setti
     leaked = FORBIDDEN_COLUMNS & set(items.columns)
     if leaked:  # defensive: the column list above is the contract
         raise AssertionError(f"partner view would carry forbidden columns {sorted(leaked)}")
-    return PartnerView(scope=scope, items=items, start=start, end=end, now=now, min_count=settings.min_count)
+    rows = _rows(items, scope, territory, names)
+    figures = protect_counts(_row_counts(items, rows), min_count=settings.min_count)
+    items, cells = _publishable(items, rows, figures, min_count=settings.min_count,
+                                hide_category=not uniform_places(scope))
+    return PartnerView(scope=scope, items=items, start=start, end=end, now=now, min_count=settings.min_count,
+                       figures=figures, rows=tuple(rows), cells=cells)
 
 
-def quartier_figures(view: PartnerView, territory: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Return per quartier: reports, open reports, open for more than 10 days — all masked — and a total row.
-
-    Quartiers of the partner's scope with no report are listed with 0.
-    """
-    items = view.items
+def _rows(items: pd.DataFrame, scope: PartnerScope, territory: gpd.GeoDataFrame,
+          names: dict[str, str]) -> list[tuple[str | None, str]]:
+    """Return the rows of the partner's table: its quartiers (with none or some items), then « Hors territoire »."""
     codes = list(territory["code"]) if len(territory) else []
-    if view.scope.neighbourhoods is not None:
-        codes = [c for c in codes if c in view.scope.neighbourhoods]
-    names = dict(zip(territory["code"], territory["name"], strict=True)) if len(territory) else {}
-    grouped = items.groupby("neighbourhood", dropna=False)
-    total = grouped.size()
-    open_ = items[items["is_open"]].groupby("neighbourhood", dropna=False).size()
-    late = items[items["is_open"] & (items["age_days"] > 10)].groupby("neighbourhood", dropna=False).size()
-    if items["neighbourhood"].isna().any():
-        codes.append(None)
-    rows = []
-    columns = {"Signalements": total, "Ouverts": open_, "Ouverts depuis plus de 10 jours": late}
-    raw: dict[str, list[int]] = {k: [] for k in columns}
-    for code in codes:
-        row = {"Quartier": names.get(code, "Hors territoire") if code is not None else "Hors territoire"}
-        for label, series in columns.items():
-            value = int(series.get(code, 0)) if code is not None else int(series[series.index.isna()].sum())
-            raw[label].append(value)
-            row[label] = view.mask(value)
-        rows.append(row)
-    rows.append({"Quartier": "Ensemble", **{label: masked_total(values, min_count=view.min_count)
-                                            for label, values in raw.items()}})
-    return pd.DataFrame(rows, columns=["Quartier", *columns])
+    if scope.neighbourhoods is not None:
+        codes = [c for c in codes if c in scope.neighbourhoods]
+    present = items["neighbourhood"]
+    codes += sorted(set(present.dropna()) - set(codes))
+    rows: list[tuple[str | None, str]] = [(c, names.get(c, "Hors territoire")) for c in codes]
+    if present.isna().any():
+        rows.append((None, "Hors territoire"))
+    return rows
+
+
+def _row_keys(items: pd.DataFrame, rows: list[tuple[str | None, str]]) -> np.ndarray:
+    """Return each item's row index in ``rows``."""
+    index = {code: i for i, (code, _) in enumerate(rows)}
+    return np.array([index[None] if pd.isna(c) else index[c] for c in items["neighbourhood"]], dtype=int)
+
+
+def _row_counts(items: pd.DataFrame, rows: list[tuple[str | None, str]]) -> np.ndarray:
+    """Return the exact counts per row and column of :data:`FIGURE_COLUMNS`."""
+    keys = _row_keys(items, rows)
+    is_open = items["is_open"].to_numpy(dtype=bool)
+    late = is_open & (items["age_days"].to_numpy() > LATE_DAYS)
+    size = len(rows)
+    return np.column_stack([np.bincount(keys, minlength=size), np.bincount(keys[is_open], minlength=size),
+                            np.bincount(keys[late], minlength=size)]).astype(int).reshape(size, 3)
+
+
+def _group_keys(items: pd.DataFrame, rows: list[tuple[str | None, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return each item's row and class (0 closed, 1 open for at most 10 days, 2 open for more)."""
+    is_open = items["is_open"].to_numpy(dtype=bool)
+    late = is_open & (items["age_days"].to_numpy() > LATE_DAYS)
+    return _row_keys(items, rows), is_open.astype(int) + late.astype(int)
+
+
+def _publishable(items: pd.DataFrame, rows: list[tuple[str | None, str]], figures: ProtectedTable, *,
+                 min_count: int, hide_category: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the items as they may be listed, and the places drawn on the map.
+
+    Items of withheld groups are left out; items of pooled groups lose their quartier and their place
+    (:mod:`geo.sharing.disclosure`) — and their category when the partner's categories are routed to it in
+    different places (``hide_category``: the category would tell the quartier); an item keeps its place only
+    when at least ``min_count`` listed items share it.
+    """
+    if len(items):
+        row, klass = _group_keys(items, rows)
+        listing = figures.listing[row, klass]
+    else:
+        listing = np.zeros(0, dtype=int)
+    items = items[listing != WITHHELD].reset_index(drop=True)
+    pooled = listing[listing != WITHHELD] == POOLED
+    items.loc[pooled, "neighbourhood"] = None
+    items.loc[pooled, "neighbourhood_name"] = POOLED_NAME
+    items.loc[pooled, ["lat", "lon"]] = np.nan
+    if hide_category:
+        items.loc[pooled, "category"] = None
+        items.loc[pooled, "category_label"] = HIDDEN_CATEGORY
+    placed = items[~pooled]
+    sizes = placed.groupby(["lat", "lon"])["ref"].transform("size") if len(placed) else pd.Series(dtype=int)
+    crowded = pd.Series(False, index=items.index)
+    crowded.loc[placed.index] = sizes >= min_count
+    items.loc[~crowded.to_numpy(), ["lat", "lon"]] = np.nan
+    shown = items[crowded.to_numpy()]
+    if shown.empty:
+        cells = pd.DataFrame({"lat": pd.Series(dtype=float), "lon": pd.Series(dtype=float),
+                              "classe": pd.Series(dtype=object)})
+    else:
+        cells = shown.groupby(["lat", "lon"]).size().rename("n").reset_index()
+        cells["classe"] = [count_class(n, min_count=min_count) for n in cells["n"]]
+        cells = cells[["lat", "lon", "classe"]]
+    return items, cells
+
+
+def quartier_figures(view: PartnerView, territory: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Return per quartier: reports, open reports, open for more than 10 days — protected — and a total row.
+
+    Quartiers of the partner's scope with no report are listed with 0. Cells read « < 3 » (small count) or
+    « masqué » (complementary suppression); the « Ensemble » row is exact only for a column with no masked
+    cell, else « ≥ S » (S: the sum of its published cells). ``territory`` is not used (kept for callers).
+    """
+    figures = view.figures
+    rows = [{"Quartier": name, **{label: figures.label(i, j) for j, label in enumerate(FIGURE_COLUMNS)}}
+            for i, (_, name) in enumerate(view.rows)]
+    rows.append({"Quartier": "Ensemble", **{label: figures.total_label(j) for j, label in enumerate(FIGURE_COLUMNS)}})
+    return pd.DataFrame(rows, columns=["Quartier", *FIGURE_COLUMNS])
+
+
+def quartier_classes(view: PartnerView) -> dict[str | None, tuple[str, str, str]]:
+    """Return per quartier code: its map class, and its reports and open reports as a partner sees them."""
+    figures = view.figures
+    out = {}
+    for i, (code, _) in enumerate(view.rows):
+        state = figures.status[i, 0]
+        classe = (count_class(figures.counts[i, 0], min_count=view.min_count) if state == SHOWN
+                  else f"< {view.min_count}" if state == PRIMARY else MASKED_CLASS)
+        out[code] = (classe, figures.label(i, 0), figures.label(i, 1))
+    return out
+
+
+def listing_note(view: PartnerView) -> str:
+    """Return, in French, how the lists treat the quartiers with a masked count and the places."""
+    note = (f"Un lieu (centre de maille) n'est indiqué que s'il réunit au moins {view.min_count} signalements "
+            "listés.")
+    listing = view.figures.listing if view.figures is not None else np.zeros((0, 0))
+    if (listing == POOLED).any():
+        note = (f"Les signalements des quartiers à effectif masqué sont listés sans quartier ni lieu "
+                f"(« {POOLED_NAME} »). " + note)
+    if (listing == WITHHELD).any():
+        note = ("Les signalements qui forment un effectif masqué ne sont pas listés (secret statistique). "
+                + note)
+    return note
 
 
 def grid_cells(view: PartnerView) -> pd.DataFrame:
-    """Return the generalised points' cells: ``lat``, ``lon`` (centre), ``classe`` and ``classe_ouverts``."""
-    items = view.items
-    if items.empty:
-        return pd.DataFrame(columns=["lat", "lon", "classe", "classe_ouverts"])
-    grouped = items.groupby(["lat", "lon"])
-    cells = grouped.agg(n=("ref", "size"), n_open=("is_open", "sum")).reset_index()
-    cells["classe"] = [count_class(n, min_count=view.min_count) for n in cells["n"]]
-    cells["classe_ouverts"] = [count_class(n, min_count=view.min_count) for n in cells["n_open"]]
-    return cells[["lat", "lon", "classe", "classe_ouverts"]]
+    """Return the places drawn on the map: ``lat``, ``lon`` (centre) and ``classe`` (at least 3 items each)."""
+    return view.cells.copy()
 
 
 def open_items(view: PartnerView) -> pd.DataFrame:
     """Return the open items, oldest first, as a French table (no id, no text, no exact place)."""
     items = view.items[view.items["is_open"]]
-    return pd.DataFrame({
+    return pd.DataFrame({  # the quartier of a pooled item reads POOLED_NAME
         "Référence": items["ref"].to_numpy(),
         "Catégorie": items["category_label"].to_numpy(),
         "Quartier": items["neighbourhood_name"].to_numpy(),

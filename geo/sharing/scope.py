@@ -17,7 +17,7 @@ from geo.taxonomy import Taxonomy
 from geo.workflow.partners import get_partner, read_partners
 from geo.workflow.routing import read_routing, route_many
 
-__all__ = ["PartnerScope", "list_partners", "partner_scope", "scope_keys"]
+__all__ = ["PartnerScope", "list_partners", "partner_scope", "scope_keys", "uniform_places"]
 
 _SEP = "\x1f"
 
@@ -50,6 +50,21 @@ def scope_keys(categories: pd.Series, neighbourhoods: pd.Series) -> pd.Series:
     """Return the key of each report's (category, quartier) pair, as :attr:`PartnerScope.pairs` holds them."""
     places = neighbourhoods.astype(object).where(neighbourhoods.notna(), "")
     return categories.astype(str) + _SEP + places.astype(str)
+
+
+def uniform_places(scope: PartnerScope) -> bool:
+    """Return whether every category of ``scope`` is routed to it in the same places.
+
+    When not, an item's category tells something of its quartier (a category routed to the partner in one
+    quartier only places the item there).
+    """
+    if scope.pairs is None:
+        return True
+    places: dict[str, set[str]] = {}
+    for key in scope.pairs:
+        category, _, place = key.partition(_SEP)
+        places.setdefault(category, set()).add(place)
+    return len({frozenset(p) for p in places.values()}) <= 1
 
 
 def list_partners(store: Store, *, taxonomy: Taxonomy | None = None) -> dict[str, str]:

@@ -5,6 +5,7 @@ The server here runs with ``VEILLE_AUTH=on``: every test logs in through the for
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -185,7 +186,10 @@ def test_the_partner_standalone_html_map_renders_with_the_network_blocked(e2e_br
     context, page, blocked, errors = _offline_page(e2e_browser, out)
     try:
         expect(page.locator(".leaflet-container")).to_be_visible(timeout=15_000)
-        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() > 10  # quartiers and cells
+        data = json.loads(re.search(r"var data = (\{.*?\});\n", out.read_text(encoding="utf-8")).group(1))
+        drawn = len(data["quartiers"]["features"]) + len(data["cells"])  # places: only where 3 items share one
+        assert len(data["quartiers"]["features"]) >= 5
+        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == drawn
         expect(page.locator(".veille-legend")).to_contain_text("< 3")
         expect(page.locator("h1")).to_have_text(PARTNER_TITLE)
         body = page.locator("body").inner_text()
