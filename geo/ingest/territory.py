@@ -19,12 +19,15 @@ __all__ = ["METRIC_CRS", "read_boundaries", "assign_neighbourhoods", "looks_like
 
 METRIC_CRS = "EPSG:2154"
 PER_POLYGON_LIMIT = 64  # above this many neighbourhoods, assign through a spatial index
-DATABASE_ASSIGNMENT_MIN_BYTES: int | None = None
-"""Files from this size on have their points assigned by PostGIS (:func:`assigns_in_database`); ``None``: never.
+DATABASE_ASSIGNMENT_MIN_BYTES: int | None = 32 * 2**20
+"""Files from this size on (about 250,000 rows) have their points assigned by PostGIS (:func:`assigns_in_database`);
+``None``: never.
 
-Never by default: both give the same neighbourhoods, but on 1,000,000 demo reports shapely assigned them in
-1.3 s where PostGIS's ``UPDATE`` took 19 s (``bench/postgis.py``, 2 busy cores), and the whole import was not
-faster either.
+Both give the same neighbourhoods. A shared PostGIS deployment keeps its territory in the database, so a large
+batch is placed there, where the polygons and their GiST index live. It costs more than shapely in the
+validation workers: on 1,000,000 uniform points over the demo territory, 3.7 s for PostGIS's ``UPDATE``
+against 1.3 s (2 cores, load average 11-17; the helper's ``bench/postgis.py`` run at load 18-30 measured 19 s),
+a small part of a PostgreSQL import of that size (about 90 s).
 """
 WGS84 = "EPSG:4326"
 _YES = frozenset({"1", "true", "vrai", "oui", "yes", "o", "y", "x"})

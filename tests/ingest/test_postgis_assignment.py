@@ -142,3 +142,15 @@ def test_same_file_same_neighbourhoods_on_sqlite_and_postgis(case, tmp_path, tax
     assert counts["outside_territory"] > 0 and counts["swapped_coordinates"] > 0 and counts["quarantined"] > 0
     assert len({code for code, _, _ in _neighbourhoods(sqlite_store).values() if code}) > 1
     assert pg_store.list_batches().iloc[0]["outside_territory"] == counts["outside_territory"]
+
+
+@pytest.mark.usefixtures("postgis_only")
+def test_large_batches_are_assigned_by_postgis_by_default(db_url, tmp_path):
+    """Without any setting, a file from the threshold on is left to PostGIS; a small one and SQLite are not."""
+    pg_store = Store(db_url)
+    sqlite_store = Store(f"sqlite:///{tmp_path / 'v.sqlite'}")
+    threshold = territory_module.DATABASE_ASSIGNMENT_MIN_BYTES
+    assert threshold is not None
+    assert assigns_in_database(pg_store, threshold)
+    assert not assigns_in_database(pg_store, threshold - 1)
+    assert not assigns_in_database(sqlite_store, threshold * 10)
