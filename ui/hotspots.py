@@ -1,18 +1,17 @@
 """Hot spot and emerging hot spot layers of the Carte page, cached, with their French explanations.
 
-esda's permutation inference is compiled by numba on its first call (≈ 13–17 s): ``dashboard.py`` starts
-:func:`geo.analysis.jit.warm_up_in_background` once the first page has been drawn (so that it does not
-compete with that render), and until the compiled code is ready the layers use
-the analytical (normal) inference of the same Gi*, and say so, so that no page ever waits for the compiler.
+esda's permutation inference is compiled by numba on its first call (≈ 13–17 s, and about 80 MB): the
+first time a hot spot layer is asked for in this process, :func:`add_hotspot_layers` starts
+:func:`geo.analysis.jit.warm_up_in_background` once that layer is drawn, and until the compiled code is ready
+the layers use the analytical (normal) inference of the same Gi*, and say so, so that no page ever waits for
+the compiler. Processes where nobody asks for hot spots never load numba.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import altair as alt
-import folium
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -21,6 +20,10 @@ from geo.analysis import jit
 from geo.analysis.filtering import ReportFilter
 from geo.errors import InputError
 from ui import loaders
+
+if TYPE_CHECKING:
+    import folium
+    import geopandas as gpd
 
 __all__ = ["HOTSPOT_CHOICES", "HotspotChoice", "hotspot_controls", "add_hotspot_layers",
            "show_cell_series", "HOTSPOT_SENTENCE", "FDR_SENTENCE", "EMERGING_SENTENCE"]
@@ -137,6 +140,9 @@ def add_hotspot_layers(fmap: folium.Map, flt: ReportFilter, choice: HotspotChoic
     _inference_note(info["inference"])
     group.add_to(fmap)
     legend.add_to(fmap)
+    # Permutation inference for the next interaction: compile esda's numba code in the background, after
+    # this render (started once per process; a no-op once warm).
+    jit.warm_up_in_background(delay=1.0)
 
 
 def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> None:
@@ -149,6 +155,8 @@ def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> Non
         return
     if cell not in cells.index:
         return
+    import altair as alt  # noqa: PLC0415 - about a second to import: only once a chart is drawn
+
     from geo.maps.hotspot_layer import PATTERN_LABELS  # noqa: PLC0415
 
     i = cells.index.get_loc(cell)

@@ -7,8 +7,6 @@ and the data version is one cheap query (cached for a second) bumped by every wr
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import threading
 
 import pandas as pd
 import streamlit as st
@@ -19,10 +17,6 @@ from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
 from geo.store.snapshot import load_reports
 from geo.taxonomy import Taxonomy, load_taxonomy
-
-# The map modules pull in mapclassify (scipy, scikit-learn): about a second to import. Start that now,
-# beside the first store read, rather than after it on the first map's path.
-threading.Thread(target=importlib.import_module, args=("geo.maps.explorer",), name="warm-geo-maps", daemon=True).start()
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
            "category_labels", "neighbourhood_names", "refresh", "report_details"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +11,9 @@ from geo.analysis.filtering import ReportFilter
 from geo.analysis.trends import complete_end, trend_series, trends_report, weekday_hour
 from geo.export.safe_csv import csv_bytes
 from ui import loaders
+
+if TYPE_CHECKING:
+    import altair as alt
 
 __all__ = ["GROUPINGS", "PERIOD_LABELS", "DIRECTIONS", "TREND_SENTENCE", "COMPARISON_SENTENCE", "FDR_SENTENCE",
            "trend_report", "series_for", "weekday_hour_table", "strongest_rises", "show_strongest_rises",
@@ -132,6 +136,8 @@ def download_button(frame: pd.DataFrame, *, label: str, file_name: str, key: str
 
 def series_chart(frame: pd.DataFrame, period: str) -> alt.Chart:
     """Return the Altair chart of the chosen series with each one's linear trend."""
+    import altair as alt  # noqa: PLC0415 - about a second to import: only once a chart is drawn
+
     base = alt.Chart(frame).encode(
         x=alt.X(f"{period}:T", title=None), y=alt.Y("count:Q", title="Signalements"),
         color=alt.Color("série:N", legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=400)),
