@@ -19,6 +19,7 @@ import streamlit as st
 from geo.analysis import jit
 from geo.analysis.filtering import ReportFilter
 from geo.errors import InputError
+from geo.store.snapshot import release_unused_memory
 from ui import loaders
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def _hotspots(url: str, version: int, flt: ReportFilter, inference: str) -> tupl
     grid, cells, result = report_hotspots(loaders.filtered_reports(flt), loaders.territory(),
                                           permutations=PERMUTATIONS if inference == "permutation" else 0)
     info = {"cell_size_m": grid.cell_size_m, "inference": result.inference, "cells": len(cells)}
+    release_unused_memory()
     return cells.drop(columns=["x", "y"]), info
 
 
@@ -106,6 +108,7 @@ def _emerging(url: str, version: int, flt: ReportFilter, period: str, inference:
     hot = result.significant & (result.z > 0)
     cold = result.significant & (result.z < 0)
     info = {"cell_size_m": grid.cell_size_m, "steps": len(steps), "inference": inference}
+    release_unused_memory()
     return cells, np.stack([cube, hot, cold]), steps, info
 
 

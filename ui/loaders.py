@@ -71,7 +71,8 @@ _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 def _reports(url: str, version: int) -> pd.DataFrame:
     # the columnar snapshot of this data version (geo.store.snapshot): categories and quartiers as integer codes
     frame = load_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
-    frame["registre"] = taxonomy().current_registres(frame["category"])
+    # integer codes like the other low-cardinality columns (text would be 24 MB per million reports)
+    frame["registre"] = taxonomy().current_registres(frame["category"]).astype("category")
     return frame
 
 
