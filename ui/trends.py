@@ -10,6 +10,7 @@ import streamlit as st
 from geo.analysis.filtering import ReportFilter
 from geo.analysis.trends import complete_end, trend_series, trends_report, weekday_hour
 from geo.export.safe_csv import csv_bytes
+from geo.store.snapshot import release_unused_memory
 from ui import loaders
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ def _report(url: str, version: int, flt: ReportFilter, grouping: str, period: st
     reports = loaders.filtered_reports(flt)
     if reports.empty:
         return pd.DataFrame()
-    return trends_report(reports, loaders.territory(), by=_keys(grouping), period=period,
-                         end=complete_end(reports))
+    table = trends_report(reports, loaders.territory(), by=_keys(grouping), period=period,
+                          end=complete_end(reports))
+    release_unused_memory()  # the per-report period keys (tens of MB at 1M reports)
+    return table
 
 
 def trend_report(flt: ReportFilter, grouping: str, period: str) -> pd.DataFrame:
