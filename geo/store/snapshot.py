@@ -70,14 +70,31 @@ def _build_in_child(store: Store, folder: Path, columns: Sequence[str]) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def _build_in_process(store: Store, folder: Path, columns: Sequence[str]) -> Path:
-    """Build the snapshot of a non-SQLite store through SQLAlchemy (one read transaction)."""
+_STREAM_ROWS = 50_000
+"""Rows fetched at a time when a snapshot is built through SQLAlchemy (server-side cursor)."""
+
+
+def _build_in_process(store: Store, folder: Path, columns: Sequence[str], *, chunk_rows: int = _STREAM_ROWS) -> Path:
+    """Build the snapshot of a non-SQLite store through SQLAlchemy (one read transaction).
+
+    Rows are streamed from a server-side cursor ``chunk_rows`` at a time and turned into Arrow columns as they
+    come, so that the process never holds the whole table as Python objects (several GB for a million
+    reports on PostgreSQL): an app instance's memory stays bounded by one chunk plus the Arrow columns.
+    """
+    chunks: list[pa.Table] = []
     with store.engine.connect() as conn, conn.begin():
         version = int(store._get_meta(conn, "data_version") or 0)
-        result = conn.execute(sa.select(*[sa.column(c) for c in columns]).select_from(sa.table("reports")))
-        rows = result.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=list(columns))
-    return write_snapshot(pa.Table.from_pandas(frame, preserve_index=False), folder, version)
+        query = sa.select(*[sa.column(c) for c in columns]).select_from(sa.table("reports"))
+        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
+        for rows in result.partitions(chunk_rows):
+            values = list(zip(*rows, strict=True))
+            chunks.append(pa.table({name: pa.array(column) for name, column in zip(columns, values, strict=True)}))
+    if not chunks:
+        table = pa.table({name: pa.array([], type=pa.null()) for name in columns})
+    else:
+        # a column NULL throughout one chunk is typed null there: promoted to the other chunks' type
+        table = pa.concat_tables(chunks, promote_options="permissive")
+    return write_snapshot(table, folder, version)
 
 
 def ensure_snapshot(store: Store) -> Path:
