@@ -1,14 +1,16 @@
 """Hot spot and emerging hot spot layers of the Carte page, cached, with their French explanations.
 
-esda's permutation inference is compiled by numba on its first call (≈ 13–17 s, and about 80 MB): the
-first time a hot spot layer is asked for in this process, :func:`add_hotspot_layers` starts
-:func:`geo.analysis.jit.warm_up_in_background` once that layer is drawn, and until the compiled code is ready
-the layers use the analytical (normal) inference of the same Gi*, and say so, so that no page ever waits for
-the compiler. Processes where nobody asks for hot spots never load numba.
+esda's permutation inference is compiled by numba on its first call (≈ 13–17 s, and about 80 MB): once a
+hot spot layer has been asked for in this process, the Carte page calls :func:`warm_up_if_asked` at the end
+of its run, which starts :func:`geo.analysis.jit.warm_up_in_background` (after the page is drawn, so that it
+does not compete with that render); until the compiled code is ready the layers use the analytical (normal)
+inference of the same Gi*, and say so, so that no page ever waits for the compiler. Processes where nobody
+asks for hot spots never load numba.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     import folium
     import geopandas as gpd
 
-__all__ = ["HOTSPOT_CHOICES", "HotspotChoice", "hotspot_controls", "add_hotspot_layers",
+__all__ = ["HOTSPOT_CHOICES", "HotspotChoice", "hotspot_controls", "add_hotspot_layers", "warm_up_if_asked",
            "show_cell_series", "HOTSPOT_SENTENCE", "FDR_SENTENCE", "EMERGING_SENTENCE"]
 
 HOTSPOT_CHOICES = {"none": "Aucune", "hotspots": "Points chauds", "emerging": "Points chauds émergents"}
@@ -47,6 +49,9 @@ EMERGING_SENTENCE = (
     "périodes, « persistant » chaud dans au moins 90 % des périodes, « s'intensifie » de plus en plus marqué "
     "(test de tendance de Mann-Kendall)."
 )
+
+
+_ASKED = threading.Event()  # a hot spot layer was drawn in this process
 
 
 @dataclass(frozen=True)
@@ -143,9 +148,16 @@ def add_hotspot_layers(fmap: folium.Map, flt: ReportFilter, choice: HotspotChoic
     _inference_note(info["inference"])
     group.add_to(fmap)
     legend.add_to(fmap)
-    # Permutation inference for the next interaction: compile esda's numba code in the background, after
-    # this render (started once per process; a no-op once warm).
-    jit.warm_up_in_background(delay=1.0)
+    _ASKED.set()
+
+
+def warm_up_if_asked() -> None:
+    """Start compiling esda's numba code in the background once a hot spot layer was asked for (call last).
+
+    Permutation inference is then ready for the next interaction; started once per process.
+    """
+    if _ASKED.is_set():
+        jit.warm_up_in_background(delay=1.0)
 
 
 def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> None:
