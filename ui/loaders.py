@@ -67,7 +67,9 @@ def refresh() -> None:
 _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Chargement des signalements…")
+# One entry: the frame of the current data version. After a write the next read builds the new version's
+# frame and the old one is dropped instead of being held beside it (about 70 MB per million reports).
+@st.cache_resource(max_entries=1, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
     # the columnar snapshot of this data version (geo.store.snapshot): categories and quartiers as integer codes
     frame = load_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
@@ -81,7 +83,7 @@ def reports() -> pd.DataFrame:
     return _reports(settings().db_url, data_version())
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _filtered(url: str, version: int, flt: ReportFilter) -> pd.DataFrame:
     return apply_filter(_reports(url, version), flt)
 
