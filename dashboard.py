@@ -4,7 +4,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.analysis.jit import warm_up_in_background
 from ui import auth
 from ui.filters import keep_filters, show_filters
 from ui.french import french_interface
@@ -43,5 +42,3 @@ if navigation.title in FILTERED_PAGES:
 else:
     keep_filters()  # their values wait for the next page that uses them
 navigation.run()
-# Hot spots: once the first page is drawn, compile esda's numba code in the background (see ui/hotspots.py).
-warm_up_in_background(delay=1.0)

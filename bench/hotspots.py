@@ -112,6 +112,8 @@ def bench_emerging() -> None:
 def _worker_page(db_url: str, hotspots: bool) -> None:
     """Time the first render of Carte in this fresh process (AppTest), then report on numba."""
     os.environ["VEILLE_DB_URL"] = db_url
+    os.environ["VEILLE_AUTH"] = "off"  # the demo store has accounts: measure the page, not the login form
+    import psutil
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
@@ -141,6 +143,7 @@ def _worker_page(db_url: str, hotspots: bool) -> None:
     captions = [c.value for c in at.caption]
     print(json.dumps({
         "seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2), "exceptions": [str(e.value) for e in at.exception],
+        "rss_mb": round(psutil.Process().memory_info().rss / 1e6),
         "esda_imported": "esda" in sys.modules, "numba_imported": "numba" in sys.modules,
         "compiled_functions": compiled, "warm": jit.is_warm(),
         "analytical_note": any("provisoire" in c for c in captions),

@@ -149,12 +149,15 @@ def in_process_aggregation(url: str) -> dict:
 
 
 def carte_cold_render(url: str) -> dict:
-    """Cold first render of Carte in a fresh process (bench/dashboard.py's AppTest worker)."""
+    """Cold first render of Carte in a fresh process (bench/dashboard.py's AppTest worker), then Accueil's."""
     spec = importlib.util.spec_from_file_location("bench_dashboard", Path(__file__).with_name("dashboard.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    result = module.run_apptest_worker(url, profile=False)
-    return {"cold_s": result["cold"]["seconds"], "worker_peak_rss": result["peak_rss"]}
+    result = module.run_apptest_worker(url, profile=False, cold_only=True)
+    cold, accueil = result["cold"], result["accueil"]
+    return {"cold_s": cold["seconds"], "cold_cpu_s": cold["cpu_seconds"], "rss_after_carte": cold["rss_after"],
+            "accueil_s": accueil["seconds"], "accueil_cpu_s": accueil["cpu_seconds"],
+            "rss_after_accueil": accueil["rss_after"], "worker_peak_rss": result["peak_rss"]}
 
 
 def bench_size(n: int, work: Path, *, postgres: bool, render: bool, sqlite: bool = True) -> None:
@@ -215,8 +218,12 @@ def bench_size(n: int, work: Path, *, postgres: bool, render: bool, sqlite: bool
                           f"{side[name]['reports']:,} reports); {letter}/c = {best / ours:.0f}x (target >= {target}x)")
             if render:
                 cold = carte_cold_render(demo_url if backend == "sqlite" else url)
-                print(f"     Carte cold first render: {cold['cold_s']:.2f} s (target <= 2.5 s), AppTest worker "
-                      f"peak RSS {mb(cold['worker_peak_rss'])} (Streamlit process target <= 600 MB)")
+                print(f"     Carte cold first render: {cold['cold_s']:.2f} s, CPU {cold['cold_cpu_s']:.2f} s "
+                      f"(target <= 2.5 s); Streamlit (AppTest) process RSS after it "
+                      f"{mb(cold['rss_after_carte'])} (target <= 600 MB)")
+                print(f"     then Accueil's first render: {cold['accueil_s']:.2f} s, "
+                      f"CPU {cold['accueil_cpu_s']:.2f} s; RSS after it {mb(cold['rss_after_accueil'])}; "
+                      f"peak {mb(cold['worker_peak_rss'])}")
     finally:
         if server_cm is not None:
             server_cm.__exit__(None, None, None)

@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 
 from ui import auth, loaders
 from ui.filters import current_filter
-from ui.hotspots import add_hotspot_layers, hotspot_controls, show_cell_series
+from ui.hotspots import add_hotspot_layers, hotspot_controls, show_cell_series, warm_up_if_asked
 from ui.maps import BASEMAPS, COLOUR_LAYERS, MapOptions, explorer_map, panel, panel_open_table
 from ui.widgets import empty_store_message, weekly_sparkline
 
@@ -69,3 +69,5 @@ with panel_col:
                                     "Signalements": st.column_config.NumberColumn(width="small")})
         st.caption(f"Signalements ouverts ({data.open_total}), par ancienneté")
         st.dataframe(panel_open_table(data), hide_index=True, width="stretch", height=220)
+
+warm_up_if_asked()  # esda's numba code, compiled after this page is drawn (see ui/hotspots.py)

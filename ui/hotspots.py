@@ -1,18 +1,19 @@
 """Hot spot and emerging hot spot layers of the Carte page, cached, with their French explanations.
 
-esda's permutation inference is compiled by numba on its first call (≈ 13–17 s): ``dashboard.py`` starts
-:func:`geo.analysis.jit.warm_up_in_background` once the first page has been drawn (so that it does not
-compete with that render), and until the compiled code is ready the layers use
-the analytical (normal) inference of the same Gi*, and say so, so that no page ever waits for the compiler.
+esda's permutation inference is compiled by numba on its first call (≈ 13–17 s, and about 80 MB): once a
+hot spot layer has been asked for in this process, the Carte page calls :func:`warm_up_if_asked` at the end
+of its run, which starts :func:`geo.analysis.jit.warm_up_in_background` (after the page is drawn, so that it
+does not compete with that render); until the compiled code is ready the layers use the analytical (normal)
+inference of the same Gi*, and say so, so that no page ever waits for the compiler. Processes where nobody
+asks for hot spots never load numba.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import altair as alt
-import folium
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -20,9 +21,14 @@ import streamlit as st
 from geo.analysis import jit
 from geo.analysis.filtering import ReportFilter
 from geo.errors import InputError
+from geo.store.snapshot import release_unused_memory
 from ui import loaders
 
-__all__ = ["HOTSPOT_CHOICES", "HotspotChoice", "hotspot_controls", "add_hotspot_layers",
+if TYPE_CHECKING:
+    import folium
+    import geopandas as gpd
+
+__all__ = ["HOTSPOT_CHOICES", "HotspotChoice", "hotspot_controls", "add_hotspot_layers", "warm_up_if_asked",
            "show_cell_series", "HOTSPOT_SENTENCE", "FDR_SENTENCE", "EMERGING_SENTENCE"]
 
 HOTSPOT_CHOICES = {"none": "Aucune", "hotspots": "Points chauds", "emerging": "Points chauds émergents"}
@@ -43,6 +49,9 @@ EMERGING_SENTENCE = (
     "périodes, « persistant » chaud dans au moins 90 % des périodes, « s'intensifie » de plus en plus marqué "
     "(test de tendance de Mann-Kendall)."
 )
+
+
+_ASKED = threading.Event()  # a hot spot layer was drawn in this process
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ def _hotspots(url: str, version: int, flt: ReportFilter, inference: str) -> tupl
     grid, cells, result = report_hotspots(loaders.filtered_reports(flt), loaders.territory(),
                                           permutations=PERMUTATIONS if inference == "permutation" else 0)
     info = {"cell_size_m": grid.cell_size_m, "inference": result.inference, "cells": len(cells)}
+    release_unused_memory()
     return cells.drop(columns=["x", "y"]), info
 
 
@@ -103,6 +113,7 @@ def _emerging(url: str, version: int, flt: ReportFilter, period: str, inference:
     hot = result.significant & (result.z > 0)
     cold = result.significant & (result.z < 0)
     info = {"cell_size_m": grid.cell_size_m, "steps": len(steps), "inference": inference}
+    release_unused_memory()
     return cells, np.stack([cube, hot, cold]), steps, info
 
 
@@ -137,6 +148,16 @@ def add_hotspot_layers(fmap: folium.Map, flt: ReportFilter, choice: HotspotChoic
     _inference_note(info["inference"])
     group.add_to(fmap)
     legend.add_to(fmap)
+    _ASKED.set()
+
+
+def warm_up_if_asked() -> None:
+    """Start compiling esda's numba code in the background once a hot spot layer was asked for (call last).
+
+    Permutation inference is then ready for the next interaction; started once per process.
+    """
+    if _ASKED.is_set():
+        jit.warm_up_in_background(delay=1.0)
 
 
 def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> None:
@@ -149,6 +170,8 @@ def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> Non
         return
     if cell not in cells.index:
         return
+    import altair as alt  # noqa: PLC0415 - about a second to import: only once a chart is drawn
+
     from geo.maps.hotspot_layer import PATTERN_LABELS  # noqa: PLC0415
 
     i = cells.index.get_loc(cell)

@@ -7,8 +7,6 @@ and the data version is one cheap query (cached for a second) bumped by every wr
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import threading
 
 import pandas as pd
 import streamlit as st
@@ -19,10 +17,6 @@ from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
 from geo.store.snapshot import load_reports
 from geo.taxonomy import Taxonomy, load_taxonomy
-
-# The map modules pull in mapclassify (scipy, scikit-learn): about a second to import. Start that now,
-# beside the first store read, rather than after it on the first map's path.
-threading.Thread(target=importlib.import_module, args=("geo.maps.explorer",), name="warm-geo-maps", daemon=True).start()
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
            "category_labels", "neighbourhood_names", "refresh", "report_details"]
@@ -73,11 +67,14 @@ def refresh() -> None:
 _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Chargement des signalements…")
+# One entry: the frame of the current data version. After a write the next read builds the new version's
+# frame and the old one is dropped instead of being held beside it (about 70 MB per million reports).
+@st.cache_resource(max_entries=1, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
     # the columnar snapshot of this data version (geo.store.snapshot): categories and quartiers as integer codes
     frame = load_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
-    frame["registre"] = taxonomy().current_registres(frame["category"])
+    # integer codes like the other low-cardinality columns (text would be 24 MB per million reports)
+    frame["registre"] = taxonomy().current_registres(frame["category"]).astype("category")
     return frame
 
 
@@ -86,7 +83,7 @@ def reports() -> pd.DataFrame:
     return _reports(settings().db_url, data_version())
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _filtered(url: str, version: int, flt: ReportFilter) -> pd.DataFrame:
     return apply_filter(_reports(url, version), flt)
 

@@ -6,12 +6,14 @@ import copy
 from dataclasses import dataclass
 
 import folium
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geo.analysis.filtering import ReportFilter
 from geo.maps.assets import use_local_assets
 from geo.maps.explorer import NeighbourhoodPanel, build_map, neighbourhood_panel
+from geo.store.snapshot import release_unused_memory
 from ui import loaders
 from ui.offline import register_assets
 
@@ -41,15 +43,20 @@ class MapOptions:
 def _explorer_map(url: str, version: int, flt: ReportFilter, options: MapOptions) -> folium.Map:
     reports = loaders.filtered_reports(flt)
     if "points" in options.layers and len(reports):
+        # Free text only for the reports drawn as points (the newest), read on demand: mapping every id of
+        # the selection through them cost a second at 1M reports.
         recent = reports.nlargest(options.max_points, "observed_at")
         details = loaders.report_details(recent["id"].tolist()).set_index("id")["description"]
-        reports = reports.assign(description=reports["id"].map(details))
+        description = np.full(len(reports), None, dtype=object)
+        description[reports.index.get_indexer(recent.index)] = recent["id"].map(details).to_numpy(dtype=object)
+        reports = reports.assign(description=description)
     fmap = build_map(loaders.territory(), reports, layers=options.layers, measure=options.measure,
                      basemap=options.basemap, tile_url=options.tile_url if options.basemap != "none" else None,
                      labels=loaders.category_labels(), status_labels=loaders.taxonomy().statuses,
                      severity_labels=loaders.taxonomy().severities, max_points=options.max_points,
                      scheme=options.scheme)
     use_local_assets(fmap, roots=register_assets())
+    release_unused_memory()  # the building's temporary arrays (tens of MB at 1M reports)
     return fmap
 
 

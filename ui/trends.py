@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
 from geo.analysis.filtering import ReportFilter
 from geo.analysis.trends import complete_end, trend_series, trends_report, weekday_hour
 from geo.export.safe_csv import csv_bytes
+from geo.store.snapshot import release_unused_memory
 from ui import loaders
+
+if TYPE_CHECKING:
+    import altair as alt
 
 __all__ = ["GROUPINGS", "PERIOD_LABELS", "DIRECTIONS", "TREND_SENTENCE", "COMPARISON_SENTENCE", "FDR_SENTENCE",
            "trend_report", "series_for", "weekday_hour_table", "strongest_rises", "show_strongest_rises",
@@ -44,8 +49,10 @@ def _report(url: str, version: int, flt: ReportFilter, grouping: str, period: st
     reports = loaders.filtered_reports(flt)
     if reports.empty:
         return pd.DataFrame()
-    return trends_report(reports, loaders.territory(), by=_keys(grouping), period=period,
-                         end=complete_end(reports))
+    table = trends_report(reports, loaders.territory(), by=_keys(grouping), period=period,
+                          end=complete_end(reports))
+    release_unused_memory()  # the per-report period keys (tens of MB at 1M reports)
+    return table
 
 
 def trend_report(flt: ReportFilter, grouping: str, period: str) -> pd.DataFrame:
@@ -132,6 +139,8 @@ def download_button(frame: pd.DataFrame, *, label: str, file_name: str, key: str
 
 def series_chart(frame: pd.DataFrame, period: str) -> alt.Chart:
     """Return the Altair chart of the chosen series with each one's linear trend."""
+    import altair as alt  # noqa: PLC0415 - about a second to import: only once a chart is drawn
+
     base = alt.Chart(frame).encode(
         x=alt.X(f"{period}:T", title=None), y=alt.Y("count:Q", title="Signalements"),
         color=alt.Color("série:N", legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=400)),

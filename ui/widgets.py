@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.demo.build import build_demo_store
 from ui import loaders
 
 __all__ = ["empty_store_message", "weekly_sparkline"]
@@ -24,6 +22,8 @@ def empty_store_message(key: str = "vide") -> None:
     left, right = st.columns(2)
     left.page_link("pages/import_donnees.py", label="Importer un fichier", icon=":material/upload_file:")
     if right.button("Charger les données de démonstration", key=f"{key}_demo", icon=":material/science:"):
+        from geo.demo.build import build_demo_store  # noqa: PLC0415 - only when asked for
+
         with st.spinner("Construction du territoire et des signalements de démonstration…"):
             build_demo_store(loaders.store(), taxonomy=loaders.taxonomy())
         loaders.refresh()
@@ -32,6 +32,8 @@ def empty_store_message(key: str = "vide") -> None:
 
 def weekly_sparkline(weekly: Sequence[tuple], *, height: int = 110) -> None:
     """Draw weekly counts ``(week_start, count)`` as a small line, dates written the French way."""
+    import altair as alt  # noqa: PLC0415 - about a second to import: only once a chart is drawn
+
     frame = pd.DataFrame(list(weekly), columns=["semaine", "signalements"])
     frame["semaine"] = pd.to_datetime(frame["semaine"])
     chart = (

@@ -188,7 +188,12 @@ def _hex_polygons(q: np.ndarray, r: np.ndarray, spacing: float) -> tuple[np.ndar
     return shapely.polygons(ring), cx, cy
 
 
-def default_cell_size(x: np.ndarray, y: np.ndarray, *, area_m2: float) -> float:
+def _nn_sample(n: int) -> np.ndarray | None:
+    """Return the positions of the seeded sample of :data:`NN_SAMPLE` among ``n`` reports (``None``: all)."""
+    return np.random.default_rng(0).choice(n, NN_SAMPLE, replace=False) if n > NN_SAMPLE else None
+
+
+def default_cell_size(x: np.ndarray, y: np.ndarray, *, area_m2: float, total: int | None = None) -> float:
     """Choose a cell spacing (m) from the reports' nearest-neighbour distances.
 
     Twice the mean distance from each report to its nearest other report (on a seeded sample of
@@ -203,14 +208,18 @@ def default_cell_size(x: np.ndarray, y: np.ndarray, *, area_m2: float) -> float:
         Report positions in Lambert-93 (metres).
     area_m2
         Area of the territory.
+    total
+        When given, ``x`` and ``y`` are already the seeded sample (:func:`_nn_sample`) of ``total`` reports.
     """
     spacing = 0.0
     if len(x) >= 2:
         points = np.column_stack([x, y])
         scale = 1.0
-        if len(points) > NN_SAMPLE:  # a seeded sample: distances grow as 1/sqrt(density), so scale them back
-            points = points[np.random.default_rng(0).choice(len(points), NN_SAMPLE, replace=False)]
-            scale = math.sqrt(NN_SAMPLE / len(x))
+        n = len(points) if total is None else total
+        if n > NN_SAMPLE:  # a seeded sample: distances grow as 1/sqrt(density), so scale them back
+            if total is None:
+                points = points[_nn_sample(n)]
+            scale = math.sqrt(NN_SAMPLE / n)
         distances, _ = cKDTree(points).query(points, k=2)
         spacing = 2 * float(np.mean(distances[:, 1])) * scale
     smallest = spacing_of_area(area_m2 / MAX_CELLS)
@@ -256,11 +265,17 @@ def build_grid(
         return _h3_grid(territory, shape, int(h3_res))
     if cell_size is None:
         x = y = np.empty(0)
+        total = None
         if lat is not None and lon is not None and len(lat):
-            x, y = _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-            keep = np.isfinite(x) & np.isfinite(y)
-            x, y = np.asarray(x)[keep], np.asarray(y)[keep]
-        cell_size = default_cell_size(x, y, area_m2=shape.area)
+            lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+            keep = np.isfinite(lat) & np.isfinite(lon)
+            lat, lon = lat[keep], lon[keep]
+            total = len(lat)
+            sample = _nn_sample(total)
+            if sample is not None:  # only the sampled reports are projected (a second per million otherwise)
+                lat, lon = lat[sample], lon[sample]
+            x, y = _TO_METRIC.transform(lon, lat)
+        cell_size = default_cell_size(np.asarray(x), np.asarray(y), area_m2=shape.area, total=total)
     cell_size = float(cell_size)
     if not math.isfinite(cell_size) or cell_size <= 0:
         raise InputError(f"la taille de maille doit être un nombre de mètres positif ; reçu {cell_size}")

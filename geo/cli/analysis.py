@@ -40,10 +40,14 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _filtered_reports(args: argparse.Namespace, settings: Settings, store: Store) -> pd.DataFrame:
-    """Read the reports of ``--from``/``--to`` and keep those of ``--category``/``--registre``."""
+    """Read the reports of ``--from``/``--to`` and keep those of ``--category``/``--registre``.
+
+    From the columnar snapshot, as the pages and ``aggregate`` read them (not row by row from the store).
+    """
     start, end = local_bounds(args.date_from, args.date_to, timezone=settings.timezone)
     columns = ["observed_at", "lat", "lon", "neighbourhood", "category", "registre"]
-    reports = store.read_reports(columns=columns, start=start, end=end, timezone=settings.timezone)
+    reports = load_reports(store, columns=columns, start=start, end=end, timezone=settings.timezone,
+                           categorical=False)
     categories, registres = _split(args.category), _split(args.registre)
     if registres:
         taxonomy = load_taxonomy(settings.taxonomy_path)
@@ -129,7 +133,8 @@ def _cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
     start, end = local_bounds(args.date_from, args.date_to, timezone=settings.timezone)
     store = Store(settings.db_url)
     columns = ["observed_at", "neighbourhood", "category", "registre"]
-    reports = store.read_reports(columns=columns, start=start, end=end, timezone=settings.timezone)
+    reports = load_reports(store, columns=columns, start=start, end=end, timezone=settings.timezone,
+                           categorical=False)
     if reports.empty:
         raise InputError("aucun signalement sur la période demandée : pas de tendance à calculer")
     to = pd.Timestamp(args.date_to) if args.date_to else None

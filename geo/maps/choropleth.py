@@ -17,7 +17,6 @@ from typing import Final, Literal
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -38,6 +37,7 @@ __all__ = [
     "format_number",
     "nice_step",
     "neighbourhood_values",
+    "quantile_bins",
 ]
 
 SCHEMES: Final = ("quantiles", "fisher_jenks", "natural_breaks")
@@ -67,8 +67,8 @@ YLGNBU: Final[dict[int, tuple[str, ...]]] = {
 MIN_CLASSES, MAX_CLASSES = 2, 9
 FILL_OPACITY: Final = 0.7
 """Fill opacity of the quartiers (the legend's swatches are drawn at the same opacity)."""
-# Fisher-Jenks is O(k·n²) in pure Python (numba is not installed): classify at most this many values,
-# taken as evenly spaced quantiles of the data (deterministic, keeps min and max).
+# Fisher-Jenks is O(k·n²): classify at most this many values, taken as evenly spaced quantiles of the
+# data (deterministic, keeps min and max).
 _JENKS_MAX_VALUES = 256
 _COORD_DECIMALS = 5  # ~1 m: enough for display, keeps the GeoJSON small
 _SIMPLIFY_DEGREES = 1e-5  # ~1 m
@@ -129,19 +129,36 @@ def _palette(palette: dict[int, tuple[str, ...]], k: int) -> tuple[str, ...]:
     return (three[0],) if k == 1 else (three[0], three[2])
 
 
+def quantile_bins(values: np.ndarray, classes: int) -> np.ndarray:
+    """Return the upper bounds of ``classes`` quantile classes of ``values``, as ``mapclassify.Quantiles`` does.
+
+    The bounds are the percentiles ``100 / classes``, ``2 × 100 / classes``, … 100 (linear interpolation),
+    repeated bounds (ties) collapsed: fewer classes then. Computed with numpy so that the map's default
+    classes import neither mapclassify nor numba.
+    """
+    step = 100.0 / classes
+    percents = np.arange(step, 100 + step, step)
+    percents[-1] = min(percents[-1], 100.0)
+    return np.unique(np.percentile(np.asarray(values, dtype=float), percents))
+
+
 def _breaks(values: np.ndarray, *, classes: int, scheme: str) -> np.ndarray:
     distinct = np.unique(values)
     if len(distinct) <= classes:
         return distinct  # one class per distinct value: nothing to estimate
-    with warnings.catch_warnings():
-        # mapclassify warns when it lowers k (ties) and when numba is missing: both are handled here.
-        warnings.simplefilter("ignore", UserWarning)
-        if scheme == "quantiles":
-            bins = mapclassify.Quantiles(values, k=classes).bins
-        else:
-            sample = values
-            if len(values) > _JENKS_MAX_VALUES:
-                sample = np.quantile(values, np.linspace(0.0, 1.0, _JENKS_MAX_VALUES))
+    if scheme == "quantiles":
+        bins = quantile_bins(values, classes)
+    else:
+        # mapclassify only here: importing it compiles its numba code (about 2 s of CPU) and pulls in
+        # scikit-learn and matplotlib (about 240 MB), which the default quantiles never need.
+        import mapclassify  # noqa: PLC0415
+
+        sample = values
+        if len(values) > _JENKS_MAX_VALUES:
+            sample = np.quantile(values, np.linspace(0.0, 1.0, _JENKS_MAX_VALUES))
+        with warnings.catch_warnings():
+            # mapclassify warns when it lowers k (ties) and when numba is missing: both are handled here.
+            warnings.simplefilter("ignore", UserWarning)
             bins = mapclassify.FisherJenks(sample, k=classes).bins
     bins = np.unique(np.asarray(bins, dtype=float))
     bins[-1] = max(bins[-1], float(values.max()))
@@ -166,10 +183,11 @@ def classify(
         Wanted number of classes (2 to 9). Fewer are made when there are fewer distinct values, and a
         single class when every value is the same (e.g. all zeros).
     scheme
-        ``"quantiles"`` (``mapclassify.Quantiles``) or ``"fisher_jenks"`` (``mapclassify.FisherJenks``,
-        on at most 256 evenly spaced quantiles of the values). ``"natural_breaks"`` is Jenks' criterion,
-        computed the same way: mapclassify's ``NaturalBreaks`` runs an unseeded k-means, so its classes,
-        hence the map's colours, would change from one page rerun to the next.
+        ``"quantiles"`` (as ``mapclassify.Quantiles``, see :func:`quantile_bins`) or ``"fisher_jenks"``
+        (``mapclassify.FisherJenks``, on at most 256 evenly spaced quantiles of the values).
+        ``"natural_breaks"`` is Jenks' criterion, computed the same way: mapclassify's ``NaturalBreaks``
+        runs an unseeded k-means, so its classes, hence the map's colours, would change from one page
+        rerun to the next.
     palette
         ColorBrewer-like palette: number of classes -> colours.
     decimals

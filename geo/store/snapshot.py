@@ -16,6 +16,8 @@ only ever see complete files.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import subprocess
 import sys
@@ -34,7 +36,7 @@ from geo.store.database import Store
 from geo.store.snapshot_files import DICTIONARY_COLUMNS, snapshot_path, write_snapshot
 
 __all__ = ["SNAPSHOT_EXCLUDED", "DICTIONARY_COLUMNS", "snapshot_dir", "ensure_snapshot", "read_snapshot",
-           "snapshot_columns", "load_reports"]
+           "snapshot_columns", "load_reports", "release_unused_memory"]
 
 # Never in a snapshot: free text and the raw row (personal data, and large); nor PostGIS's point, which is
 # ``lon``/``lat`` again (geo.store.postgis_schema).
@@ -69,14 +71,31 @@ def _build_in_child(store: Store, folder: Path, columns: Sequence[str]) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def _build_in_process(store: Store, folder: Path, columns: Sequence[str]) -> Path:
-    """Build the snapshot of a non-SQLite store through SQLAlchemy (one read transaction)."""
+_STREAM_ROWS = 50_000
+"""Rows fetched at a time when a snapshot is built through SQLAlchemy (server-side cursor)."""
+
+
+def _build_in_process(store: Store, folder: Path, columns: Sequence[str], *, chunk_rows: int = _STREAM_ROWS) -> Path:
+    """Build the snapshot of a non-SQLite store through SQLAlchemy (one read transaction).
+
+    Rows are streamed from a server-side cursor ``chunk_rows`` at a time and turned into Arrow columns as they
+    come, so that the process never holds the whole table as Python objects (several GB for a million
+    reports on PostgreSQL): an app instance's memory stays bounded by one chunk plus the Arrow columns.
+    """
+    chunks: list[pa.Table] = []
     with store.engine.connect() as conn, conn.begin():
         version = int(store._get_meta(conn, "data_version") or 0)
-        result = conn.execute(sa.select(*[sa.column(c) for c in columns]).select_from(sa.table("reports")))
-        rows = result.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=list(columns))
-    return write_snapshot(pa.Table.from_pandas(frame, preserve_index=False), folder, version)
+        query = sa.select(*[sa.column(c) for c in columns]).select_from(sa.table("reports"))
+        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
+        for rows in result.partitions(chunk_rows):
+            values = list(zip(*rows, strict=True))
+            chunks.append(pa.table({name: pa.array(column) for name, column in zip(columns, values, strict=True)}))
+    if not chunks:
+        table = pa.table({name: pa.array([], type=pa.null()) for name in columns})
+    else:
+        # a column NULL throughout one chunk is typed null there: promoted to the other chunks' type
+        table = pa.concat_tables(chunks, promote_options="permissive")
+    return write_snapshot(table, folder, version)
 
 
 def ensure_snapshot(store: Store) -> Path:
@@ -114,6 +133,30 @@ def read_snapshot(
     return _to_frame(table, timezone=timezone, categorical=categorical)
 
 
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
+def release_unused_memory() -> None:
+    """Give the memory freed while reading a snapshot back to the system.
+
+    Converting a million rows leaves about 100 MB of freed buffers in Arrow's memory pool and in the C
+    allocator's free lists; a long-lived process (the dashboard) would keep them for good. Returns at once
+    where the C library has no ``malloc_trim`` (not glibc).
+    """
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
 def _to_frame(table: pa.Table, *, timezone: str, categorical: bool) -> pd.DataFrame:
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     for name in DICTIONARY_COLUMNS:
@@ -148,4 +191,7 @@ def load_reports(
     if unknown:
         raise StoreError(f"columns {unknown} are not in the reports snapshot; expected some of {schema.names}")
     table = pq.read_table(path, columns=list(columns), filters=filters or None)
-    return _to_frame(table, timezone=timezone, categorical=categorical)
+    frame = _to_frame(table, timezone=timezone, categorical=categorical)
+    del table
+    release_unused_memory()
+    return frame

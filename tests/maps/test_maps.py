@@ -5,7 +5,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
+import sys
 import time
+import warnings
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -16,7 +20,7 @@ from branca.colormap import ColorMap
 from folium.plugins import FastMarkerCluster, HeatMap
 from shapely.geometry import Polygon
 
-from geo.maps.choropleth import NO_DATA_COLOUR, YLORRD, ClassLegend, classify, neighbourhood_values
+from geo.maps.choropleth import NO_DATA_COLOUR, YLORRD, ClassLegend, classify, neighbourhood_values, quantile_bins
 from geo.maps.explorer import (
     AGEING_BANDS,
     IGN_PLAN_URL,
@@ -586,3 +590,27 @@ def test_map_has_metric_scale_touch_popups_and_a_fit_around_controls(territory, 
     assert '"(hover: none)"' in page and "bindPopup(content" in page
     assert "paddingBottomRight" in page and "layers.collapse()" in page
     assert page.count("veille-class-legend") == 2, "one legend per drawn layer: quartiers and points"
+
+
+@pytest.mark.parametrize("classes", [2, 3, 5, 7, 9])
+def test_quantile_bins_match_mapclassify(classes):
+    import mapclassify
+
+    rng = np.random.default_rng(classes)
+    for values in (rng.gamma(1, 50, 1000), rng.poisson(3, 500).astype(float), np.arange(1000.0),
+                   np.array([0, 0, 0, 1, 1, 2, 40.5, 41, 1000])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # mapclassify's notice when ties lower k
+            expected = mapclassify.Quantiles(values, k=classes).bins
+        found = quantile_bins(values, classes)
+        assert len(found) == len(expected)
+        assert np.allclose(found, expected, rtol=1e-12, atol=0)
+
+
+def test_default_map_classes_import_neither_mapclassify_nor_numba():
+    code = ("import sys; import geo.maps.explorer as e, geo.maps.choropleth as c; "
+            "c.classify([1, 2, 3, 4, 5, 6, 7, 8], classes=3); "
+            "print(sorted(m for m in ('mapclassify', 'numba', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "[]"

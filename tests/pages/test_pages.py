@@ -282,3 +282,30 @@ def test_empty_store_offers_the_demo_and_loads_it(app, tmp_path):
     no_exception(at)
     assert metric(at, "Signalements") >= 0
     assert not any("Aucun signalement n'est encore" in i.value for i in at.info)
+
+
+def test_carte_follows_a_write_made_by_another_process(app, demo_copy):
+    """A report stored by someone else (here the store itself, as the CLI or another instance would) shows on
+    Carte once the data version is re-read (at most a second later), without any cache being cleared by hand."""
+    import time
+
+    from geo.ingest.entry import FieldEntry, record_report
+    from geo.settings import DATA_DIR
+    from geo.store.database import Store
+    from geo.taxonomy import load_taxonomy
+
+    def shown(at) -> int:
+        caption = next(c.value for c in at.caption if "signalements dans la sélection" in c.value)
+        return int(caption.split(" signalements")[0].replace("\u202f", ""))
+
+    at = app("pages/carte.py", db=demo_copy)
+    before = shown(at)
+    assert before == stored_count(demo_copy)
+    result = record_report(Store(demo_copy), FieldEntry(lat=47.3220, lon=5.0415, category="eclairage",
+                                                        observed_at=pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=1)),
+                           taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"))
+    assert not result.errors
+    time.sleep(1.1)  # the data version is re-read at most once a second
+    at.run()
+    no_exception(at)
+    assert shown(at) == before + 1

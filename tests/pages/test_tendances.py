@@ -109,3 +109,23 @@ def test_a_click_on_a_hot_spot_cell_shows_its_series(app, monkeypatch):
     assert clicked, "the hot spot layer has at least one hot cell on the demo data"
     assert f"Cellule {clicked['cell']}" in [s.value for s in at.subheader]
     assert len(at.get("vega_lite_chart")) == 1  # its series per month
+
+
+def test_numba_warm_up_starts_only_once_a_hot_spot_layer_is_asked_for(app, monkeypatch):
+    """Pages that show no hot spots never start compiling esda's numba code (seconds of CPU, ~80 MB)."""
+    import threading
+
+    import ui.hotspots
+    from geo.analysis import jit
+
+    started: list[float] = []
+    monkeypatch.setattr(jit, "warm_up_in_background", lambda *, delay=0.0: started.append(delay))
+    monkeypatch.setattr(ui.hotspots, "_ASKED", threading.Event())  # as in a fresh process
+    at = app("pages/carte.py")
+    for page in ("pages/accueil.py", "pages/tendances.py", "pages/carte.py"):
+        at.switch_page(page).run()
+        no_exception(at)
+    assert started == []
+    at.radio(key="carte_points_chauds").set_value("hotspots").run()
+    no_exception(at)
+    assert started == [1.0]

@@ -104,3 +104,26 @@ def test_in_process_path_for_stores_without_a_file(tmp_path, monkeypatch, taxono
     path = ensure_snapshot(tmp_store)
     assert str(path).startswith(str(tmp_path / "cache"))
     assert len(read_snapshot(path)) == 1
+
+
+def test_in_process_build_streams_in_chunks_with_the_same_rows(tmp_path, taxonomy, tmp_store):
+    """Built chunk by chunk (2 rows here), a column NULL throughout the first chunk keeps the others' values."""
+    from geo.store.snapshot import _build_in_process, snapshot_columns
+
+    for i, point in enumerate([OUTSIDE_POINT, OUTSIDE_POINT, NORTH_POINT, SOUTH_POINT, NORTH_POINT]):
+        add(tmp_store, taxonomy, point, ["rodeo", "tags", "eclairage", "tags", "rodeo"][i], hours_ago=i + 1)
+    path = _build_in_process(tmp_store, tmp_path / "snap", snapshot_columns(tmp_store), chunk_rows=2)
+    snap = read_snapshot(path, categorical=False).sort_values("id").reset_index(drop=True)
+    direct = tmp_store.read_reports(columns=READ_COLUMNS).sort_values("id").reset_index(drop=True)
+    assert len(snap) == 5
+    for column in READ_COLUMNS:
+        left, right = snap[column].astype(object).tolist(), direct[column].astype(object).tolist()
+        assert [None if pd.isna(v) else v for v in left] == [None if pd.isna(v) else v for v in right], column
+    assert snap["neighbourhood"].notna().sum() == 3
+
+
+def test_in_process_build_of_an_empty_store(tmp_path, tmp_store):
+    from geo.store.snapshot import _build_in_process, snapshot_columns
+
+    path = _build_in_process(tmp_store, tmp_path / "snap", snapshot_columns(tmp_store), chunk_rows=2)
+    assert len(read_snapshot(path)) == 0
