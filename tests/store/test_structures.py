@@ -80,3 +80,45 @@ def test_structures_register(two_structures: tuple[Store, Store], db_url: str) -
     with pytest.raises(InputError, match="structure inconnue"):
         Store(db_url, structure="chenove")
     assert Store(scoped_url(db_url, "quetigny")).structure == "quetigny"
+
+
+def test_logins_are_unique_across_structures(db_url: str, backend: str, taxonomy, tmp_path) -> None:
+    if backend != "postgresql":
+        pytest.skip("several structures share a PostgreSQL database only")
+    from geo.sharing import accounts
+    from geo.store.structures import login_structure
+    from tests.two_structures import PASSWORD, build
+
+    two = build(db_url, tmp_path, taxonomy)
+    assert login_structure(db_url, "cheffe.quetigny") == "quetigny"
+    assert login_structure(db_url, "cheffe.dijon") == "principale"
+    assert login_structure(db_url, "personne") is None
+    with pytest.raises(InputError, match="existe déjà"):
+        accounts.create_user(Store(two.second_url), "cheffe.dijon", PASSWORD, role="equipe")
+    # each structure lists only its own accounts
+    assert [u["login"] for u in accounts.list_users(Store(two.second_url))] == ["cheffe.quetigny"]
+    assert Store(two.second_url).count_reports() == Store(db_url).count_reports() + 1
+
+
+def test_network_figures_are_masked_and_hold_no_text(db_url: str, backend: str, taxonomy, tmp_path) -> None:
+    if backend != "postgresql":
+        pytest.skip("several structures share a PostgreSQL database only")
+    from geo.sharing.network_view import NETWORK_COLUMNS, network_figures
+    from tests.two_structures import EXTRA, SECRET, build
+
+    build(db_url, tmp_path, taxonomy)
+    figures = network_figures(db_url, taxonomy=taxonomy)
+    table = figures.table
+    assert list(table.columns) == list(NETWORK_COLUMNS)
+    rows = {tuple(r) for r in table.itertuples(index=False)}
+    tags, rodeo = taxonomy.categories["tags"].label, taxonomy.categories["rodeo"].label
+    for name in ("Pimms Médiation Dijon", "Pimms Quetigny"):
+        assert (name, "Quartier Nord", tags, "2026-03", "5") in rows  # 5 reports: shown
+        assert (name, "Quartier Sud", rodeo, "2026-03", "< 3") in rows  # 1 report: masked
+    assert ("Pimms Quetigny", "Quartier Sud", tags, "2026-03", "< 3") in rows  # the extra one, masked
+    assert ("Pimms Médiation Dijon", "Quartier Sud", tags, "2026-03", "< 3") not in rows
+    text = table.to_csv() + figures.quartiers.drop(columns=["geometry"]).to_csv()
+    assert SECRET not in text and EXTRA not in text and "1" not in set(table["signalements"])
+    totals = {(q.structure, q.quartier): q.signalements for q in figures.quartiers.itertuples()}
+    assert totals[("Pimms Quetigny", "Quartier Sud")] == "< 3"  # 2 reports
+    assert totals[("Pimms Médiation Dijon", "Quartier Nord")] == "5"
