@@ -38,8 +38,7 @@ def _cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
     figures = network_figures(split_url(settings.db_url)[0], taxonomy=load_taxonomy(settings.taxonomy_path),
                               start=start, end=end, min_count=args.min_count, timezone=settings.timezone)
     table = figures.table
-    summary = {"structures": int(figures.quartiers["structure"].nunique()) if len(figures.quartiers)
-               else int(table["structure"].nunique()), "rows": len(table),
+    summary = {"structures": len(figures.structures), "rows": len(table),
                "masked": int((table["signalements"].str.startswith("<")).sum()), "min_count": args.min_count}
     if args.format == "json":
         emit({**summary, "data": table.to_dict(orient="records")})

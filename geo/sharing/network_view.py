@@ -39,12 +39,15 @@ class NetworkFigures:
     quartiers
         One row per structure × quartier of its territory: ``structure``, ``code``, ``quartier``, ``geometry``
         (WGS84), ``signalements`` (masked text) and ``classe`` (:func:`geo.sharing.privacy.count_class`).
+    structures
+        Names of every structure of the database, the default one first (with or without reports).
     min_count
         Counts below it are masked.
     """
 
     table: pd.DataFrame
     quartiers: pd.DataFrame
+    structures: tuple[str, ...]
     min_count: int = 3
 
 
@@ -64,7 +67,8 @@ def network_figures(url: str, *, taxonomy: Taxonomy, start: pd.Timestamp | None 
     """Return the masked figures of every structure of the database of ``url`` for ``[start, end)``."""
     labels = {code: cat.label for code, cat in taxonomy.categories.items()}
     rows, quartiers = [], []
-    for structure in list_structures(url):
+    known = list_structures(url)
+    for structure in known:
         store = Store(url, structure=structure.code)
         try:
             counts = _counts(store, start=start, end=end, timezone=timezone)
@@ -86,4 +90,4 @@ def network_figures(url: str, *, taxonomy: Taxonomy, start: pd.Timestamp | None 
     table = pd.DataFrame(rows, columns=list(NETWORK_COLUMNS))
     table = table.sort_values(["structure", "mois", "quartier", "categorie"], ignore_index=True)
     frame = pd.DataFrame(quartiers, columns=["structure", "code", "quartier", "geometry", "signalements", "classe"])
-    return NetworkFigures(table=table, quartiers=frame, min_count=min_count)
+    return NetworkFigures(table=table, quartiers=frame, structures=tuple(s.name for s in known), min_count=min_count)

@@ -122,3 +122,29 @@ def test_network_figures_are_masked_and_hold_no_text(db_url: str, backend: str, 
     totals = {(q.structure, q.quartier): q.signalements for q in figures.quartiers.itertuples()}
     assert totals[("Pimms Quetigny", "Quartier Sud")] == "< 3"  # 2 reports
     assert totals[("Pimms Médiation Dijon", "Quartier Nord")] == "5"
+
+
+def test_a_store_without_the_register_keeps_every_row_in_the_default_structure(db_url: str, taxonomy) -> None:
+    """A store written before structures existed: the register is added, its rows stay the default structure's."""
+    from geo.sharing import accounts
+    from geo.store import schema
+    from geo.store.structures_schema import structures
+
+    store = Store(db_url)
+    install_territory(store, make_territory(), source_name="test")
+    stored = import_file(store, FIXTURES / "odk_veille.csv", taxonomy=taxonomy, now=NOW).stored
+    accounts.create_user(store, "cheffe", "un-mot-de-passe-assez-long", role="coordinateur")
+    with store.engine.begin() as conn:  # back to the schema version before the register
+        structures.drop(conn)
+        conn.execute(schema.meta.update().where(schema.meta.c.key == "schema_version")
+                     .values(value=str(schema.SCHEMA_VERSION - 1)))
+    store.engine.dispose()
+    migrated = Store(db_url)
+    assert migrated.schema_version() == schema.SCHEMA_VERSION
+    assert [(s.id, s.code, s.schema_name) for s in list_structures(migrated)] == [(1, "principale", None)]
+    with migrated.engine.connect() as conn:
+        assert conn.execute(sa.select(structures.c.code)).scalars().all() == ["principale"]
+    assert migrated.structure is None and migrated.count_reports() == stored > 0
+    assert len(load_reports(migrated, columns=["id"])) == stored
+    assert [u["login"] for u in accounts.list_users(migrated)] == ["cheffe"]
+    assert Store(db_url, structure="principale").count_reports() == stored  # the default structure, named
