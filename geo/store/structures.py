@@ -212,3 +212,35 @@ def login_structure(url: str, login: str) -> str | None:
     finally:
         store.engine.dispose()
     return None
+
+
+def data_versions(url: str) -> dict[str, int]:
+    """Return the data version of every structure's tables, by code (what caches and snapshots are keyed on)."""
+    from geo.store.database import Store  # noqa: PLC0415 - idem
+
+    found = {}
+    for structure in list_structures(url):
+        store = Store(url, structure=structure.code)
+        try:
+            found[structure.code] = store.data_version()
+        finally:
+            store.engine.dispose()
+    return found
+
+
+def advance_data_versions(url: str, floor: dict[str, int]) -> None:
+    """Set every structure's data version past both ``floor`` (its version before a restore) and its own.
+
+    After a restore, a structure's data version could otherwise fall back to a number a snapshot of the
+    replaced content was built for, and that snapshot would be served as the restored one's.
+    """
+    from geo.store.database import Store  # noqa: PLC0415 - idem
+
+    for structure in list_structures(url):
+        store = Store(url, structure=structure.code)
+        try:
+            with store.engine.begin() as conn:
+                version = max(floor.get(structure.code, 0), int(store._get_meta(conn, "data_version") or 0)) + 1
+                store._set_meta(conn, "data_version", str(version))
+        finally:
+            store.engine.dispose()

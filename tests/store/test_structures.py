@@ -148,3 +148,30 @@ def test_a_store_without_the_register_keeps_every_row_in_the_default_structure(d
     assert len(load_reports(migrated, columns=["id"])) == stored
     assert [u["login"] for u in accounts.list_users(migrated)] == ["cheffe"]
     assert Store(db_url, structure="principale").count_reports() == stored  # the default structure, named
+
+
+def test_backup_and_restore_keep_every_structure(db_url: str, backend: str, taxonomy, tmp_path) -> None:
+    if backend != "postgresql":
+        pytest.skip("several structures share a PostgreSQL database only")
+    from geo.errors import StoreError
+    from geo.ingest.entry import FieldEntry, record_report
+    from geo.store.backup import backup_store, restore_store
+    from tests.two_structures import build
+
+    two = build(db_url, tmp_path, taxonomy)
+    second = Store(two.second_url)
+    with pytest.raises(StoreError, match="sans --structure"):
+        backup_store(second, tmp_path / "une.dump")
+    backup_store(Store(db_url), tmp_path / "base.dump")
+    seen = ensure_snapshot(second)
+    assert len(load_reports(second, columns=["id"])) == 7
+    for day in range(1, 7):
+        entry = FieldEntry(lat=47.34, lon=5.04, category="tags", observed_at=pd.Timestamp(f"2026-03-0{day} 08:00",
+                                                                                          tz="Europe/Paris"))
+        assert record_report(second, entry, taxonomy=taxonomy, now=NOW).ok
+    assert len(load_reports(second, columns=["id"])) == 13
+    restore_store(Store(db_url), tmp_path / "base.dump")
+    second = Store(two.second_url)
+    assert second.count_reports() == 7 and Store(db_url).count_reports() == 6
+    # the restored structure's snapshot is rebuilt, never one of the replaced content
+    assert len(load_reports(second, columns=["id"])) == 7 and ensure_snapshot(second) != seen
