@@ -49,7 +49,7 @@ def current() -> Structure:
 
 def structure_of_login(login: str) -> str | None:
     """Return the code of the structure holding ``login`` (``None``: the default one, or no such account)."""
-    return login_structure(_database(), login) if several() else None
+    return login_structure(_database(), login)  # not cached: a structure added a moment ago signs in at once
 
 
 @st.cache_data(ttl=60, show_spinner="Calcul des chiffres du réseau…")
