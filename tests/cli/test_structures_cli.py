@@ -110,6 +110,20 @@ def test_structures_commands(capsys, two, monkeypatch):
     assert code == 2 and "existe déjà (structure 'chenove')" in err
 
 
+def test_demo_in_a_structure(capsys, db_url, backend):
+    if backend != "postgresql":
+        pytest.skip("several structures share a PostgreSQL database only")
+    code, out, err = run(capsys, "--db", db_url, "structures", "add", "chenove", "--name", "Pimms Chenôve")
+    assert code == 0, err
+    code, out, err = run(capsys, "--db", db_url, "--structure", "chenove", "demo", "--reports", "400")
+    assert code == 0, err
+    assert last_json(out)["accounts"] == ["coordination.chenove", "terrain.chenove", "mairie.chenove"]
+    code, out, err = run(capsys, "--db", db_url, "--structure", "chenove", "aggregate", "--format", "json")
+    assert sum(r["count"] for r in last_json(out)) == 400
+    code, out, err = run(capsys, "--db", db_url, "aggregate", "--format", "json")
+    assert sum(r["count"] for r in last_json(out)) == 0  # the default structure has none of them
+
+
 def test_one_structure_is_never_named(capsys, tmp_store, monkeypatch):
     db = tmp_store.url
     outputs = []
