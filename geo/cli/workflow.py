@@ -149,8 +149,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rep.add_argument("--format", choices=("csv", "json"), default="json")
     rep.set_defaults(run=_cmd_reports)
 
-    report = sub.add_parser("report", parents=[common], conflict_handler="resolve",  # --structure: the title here
-                            help="bilan d'activité d'une période (CSV, JSON ou PDF)")
+    # not the common options: ``--structure NOM`` here is the name in the PDF's title (the structure whose data
+    # to read goes before the command: ``python -m geo --structure CODE report …``)
+    report = sub.add_parser("report", help="bilan d'activité d'une période (CSV, JSON ou PDF)")
+    report.add_argument("--db", default=argparse.SUPPRESS,
+                        help="URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)")
     report.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="premier jour (AAAA-MM-JJ)")
     report.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="dernier jour inclus")
     report.add_argument("--by", choices=GROUPINGS, default="registre", help="regroupement (défaut : registre)")

@@ -110,7 +110,7 @@ def test_structures_commands(capsys, two, monkeypatch):
     assert code == 2 and "existe déjà (structure 'chenove')" in err
 
 
-def test_demo_in_a_structure(capsys, db_url, backend):
+def test_demo_in_a_structure(capsys, db_url, backend, tmp_path):
     if backend != "postgresql":
         pytest.skip("several structures share a PostgreSQL database only")
     code, out, err = run(capsys, "--db", db_url, "structures", "add", "chenove", "--name", "Pimms Chenôve")
@@ -122,6 +122,11 @@ def test_demo_in_a_structure(capsys, db_url, backend):
     assert sum(r["count"] for r in last_json(out)) == 400
     code, out, err = run(capsys, "--db", db_url, "aggregate", "--format", "json")
     assert sum(r["count"] for r in last_json(out)) == 0  # the default structure has none of them
+    code, out, err = run(capsys, "--db", db_url, "--structure", "chenove", "hotspots", "--permutations", "99",
+                         "--out", tmp_path / "chauds.geojson")
+    assert code == 0, err
+    inside = last_json(out)["reports"]
+    assert 0 < inside <= 400
 
 
 def test_one_structure_is_never_named(capsys, tmp_store, monkeypatch):
@@ -134,3 +139,22 @@ def test_one_structure_is_never_named(capsys, tmp_store, monkeypatch):
         assert code == 0, err
         outputs.append(out + err)
     assert not WORD.search("\n".join(outputs))
+
+
+@pytest.mark.parametrize("argv", [None, ["partners", "load", "p.csv"]])
+def test_structure_option_leaves_every_command_parsing_as_before(argv):
+    """The option is known before and after any command; ``report --structure NOM`` keeps naming the title."""
+    from geo.cli.main import build_parser
+
+    parser = build_parser(argv)
+    args = parser.parse_args(["--db", "sqlite:///x", "partners", "load", "p.csv", "--routing", "r.csv"])
+    assert (args.partners_command, str(args.path), str(args.routing), args.structure_code) == \
+        ("load", "p.csv", "r.csv", None)
+    args = parser.parse_args(["partners", "load", "p.csv", "--structure", "quetigny"])
+    assert args.structure_code == "quetigny"
+    if argv is None:  # every command registered
+        args = parser.parse_args(["--structure", "quetigny", "report", "--from", "2026-01-01", "--to", "2026-01-31",
+                                  "--structure", "Pimms Quetigny"])
+        assert (args.structure_code, args.structure) == ("quetigny", "Pimms Quetigny")
+        args = parser.parse_args(["aggregate", "--by", "neighbourhood", "--structure", "b2"])
+        assert args.structure_code == "b2"
