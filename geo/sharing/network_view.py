@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo.sharing.privacy import count_class, mask_count
 from geo.store.database import Store
+from geo.store.snapshot import load_reports
 from geo.store.structures import list_structures
 from geo.taxonomy import Taxonomy
 
@@ -53,7 +54,8 @@ class NetworkFigures:
 
 def _counts(store: Store, *, start: pd.Timestamp | None, end: pd.Timestamp | None, timezone: str) -> pd.DataFrame:
     """Return raw counts of one structure per quartier code × category × month (never leaves this module)."""
-    frame = store.read_reports(columns=READ_COLUMNS, start=start, end=end, timezone=timezone)
+    # the structure's columnar snapshot (geo.store.snapshot): shared with its pages, never stale
+    frame = load_reports(store, columns=READ_COLUMNS, start=start, end=end, timezone=timezone, categorical=False)
     if frame.empty:
         return pd.DataFrame({"neighbourhood": [], "category": [], "mois": [], "n": []})
     frame["mois"] = frame["observed_at"].dt.strftime("%Y-%m")
