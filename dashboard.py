@@ -29,6 +29,7 @@ pages = [
     st.Page("pages/partenaire.py", title="Vue partenaire", icon=":material/visibility:"),
     st.Page("pages/partage.py", title="Partage", icon=":material/share:"),
     st.Page("pages/comptes.py", title="Comptes", icon=":material/manage_accounts:"),
+    st.Page("pages/reseau.py", title="Réseau", icon=":material/hub:"),  # the réseau role's only page
 ]
 # The pages in the top bar, one tap each. On a phone Streamlit puts them in the sidebar, which
 # ui.phone closes once a page is chosen (it covered 300 of 390 px).

@@ -10,7 +10,7 @@ import streamlit as st
 from geo.export.safe_csv import csv_bytes
 from geo.workflow.activity import GROUPING_LABELS, GROUPINGS, METRIC_LABELS, activity_table, summary_text
 from geo.workflow.activity_pdf import activity_pdf
-from ui import auth, followup, loaders
+from ui import auth, followup, loaders, structures
 from ui.widgets import empty_store_message
 
 auth.guard("bilan")
@@ -26,7 +26,9 @@ c1, c2, c3 = st.columns([2, 1, 2])
 chosen = c1.date_input("Période", value=(today.replace(day=1) - dt.timedelta(days=365), today), format="DD/MM/YYYY",
                        key="bilan_periode", max_value=today)
 by = c2.selectbox("Par", GROUPINGS, format_func=GROUPING_LABELS.get, key="bilan_par")
-structure = c3.text_input("Structure", value=os.environ.get("VEILLE_STRUCTURE", "Pimms Médiation Dijon"),
+own_name = structures.current().name if structures.several() else None  # the signed-in user's structure
+structure = c3.text_input("Nom dans le titre du PDF",
+                          value=own_name or os.environ.get("VEILLE_STRUCTURE", "Pimms Médiation Dijon"),
                           key="bilan_structure")
 if not (isinstance(chosen, tuple | list) and len(chosen) == 2):
     st.info("Choisissez le premier et le dernier jour de la période.")

@@ -5,8 +5,8 @@ import streamlit as st
 
 from geo.errors import InputError
 from geo.sharing import accounts
-from geo.sharing.roles import PARTENAIRE, ROLES
-from ui import auth, loaders, sharing_view
+from geo.sharing.roles import PARTENAIRE, RESEAU, ROLES
+from ui import auth, loaders, sharing_view, structures
 
 user = auth.guard("comptes")
 st.title("Comptes")
@@ -17,7 +17,9 @@ with st.form("nouveau_compte", clear_on_submit=True):
     c1, c2 = st.columns(2)
     login = c1.text_input("Identifiant", key="compte_identifiant")
     name = c2.text_input("Nom affiché (facultatif)", key="compte_nom")
-    role = c1.selectbox("Rôle", list(ROLES), format_func=ROLES.get, key="compte_role")
+    # the réseau role reads figures of several structures: offered only where several share the database
+    offered = [r for r in ROLES if r != RESEAU or structures.several()]
+    role = c1.selectbox("Rôle", offered, format_func=ROLES.get, key="compte_role")
     partners = sharing_view.partners()
     partner = c2.selectbox("Partenaire (rôle partenaire)", [None, *partners],
                            format_func=lambda p: "—" if p is None else partners[p], key="compte_partenaire")

@@ -25,7 +25,7 @@ from geo.sharing.accounts import LoginRefused, User
 from geo.sharing.config import SharingSettings, load_sharing_settings
 from geo.sharing.oidc import role_from_claims
 from geo.sharing.roles import COORDINATEUR, ROLES, may_do, may_open
-from ui import loaders
+from ui import loaders, structures
 
 __all__ = ["LOCAL_USER", "sharing_settings", "require_user", "current_user", "guard", "allowed_pages", "record",
            "may", "who", "logout"]
@@ -114,18 +114,30 @@ def _login_form() -> None:
         login = st.text_input("Identifiant", key="connexion_identifiant")
         password = st.text_input("Mot de passe", type="password", key="connexion_mot_de_passe")
         if st.form_submit_button("Se connecter", type="primary"):
+            # several structures in the database: the account's own one holds its password and its data
+            _set_structure(structures.structure_of_login(login))
             try:
                 user = accounts.authenticate(loaders.store(), login, password, settings=sharing_settings())
             except LoginRefused as exc:
+                _set_structure(None)
                 st.error(str(exc))
                 return
             _sign_in(user)
+
+
+def _set_structure(code: str | None) -> None:
+    """Make ``code`` the structure this browser session reads and writes (``None``: the default one)."""
+    if code is None:
+        st.session_state.pop(loaders.STRUCTURE_KEY, None)
+    else:
+        st.session_state[loaders.STRUCTURE_KEY] = code
 
 
 def logout() -> None:
     """End this browser session's login."""
     accounts.close_session(loaders.store(), st.session_state.pop(_TOKEN, None))
     st.session_state.pop(_USER, None)
+    _set_structure(None)
 
 
 def require_user() -> User:
@@ -146,6 +158,7 @@ def require_user() -> User:
         user = accounts.session_user(loaders.store(), token)
         if user is None:
             st.session_state.pop(_USER, None)
+            _set_structure(None)
             if token is not None:
                 st.session_state.pop(_TOKEN, None)
                 st.session_state[_NOTICE] = "Votre session a expiré : reconnectez-vous."
@@ -156,6 +169,8 @@ def require_user() -> User:
     st.session_state[_USER] = user
     with st.sidebar:
         st.caption(f"Connecté : **{user.display_name or user.login}** — {ROLES[user.role].split(' (')[0]}")
+        if structures.several():  # never with a single structure (every SQLite store)
+            st.caption(f"Structure : **{structures.current().name}**")
         if mapping is None:
             st.button("Se déconnecter", key="auth_deconnexion", on_click=logout)
         else:

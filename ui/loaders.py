@@ -10,21 +10,33 @@ import dataclasses
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.analysis import overview
 from geo.analysis.filtering import ReportFilter, apply_filter
 from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
 from geo.store.snapshot import load_reports
+from geo.store.structures import scoped_url
 from geo.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
            "category_labels", "neighbourhood_names", "refresh", "report_details"]
 
 
+STRUCTURE_KEY = "structure_connectee"
+"""Session-state key of the signed-in user's structure code (set by :mod:`ui.auth`; absent: the default one)."""
+
+
 def settings() -> Settings:
-    """Return the settings from the environment (cheap; not cached so that each store URL keys its caches)."""
-    return load_settings()
+    """Return the settings from the environment (cheap; not cached so that each store URL keys its caches).
+
+    The store URL names the signed-in user's structure (:mod:`geo.store.structures`): every loader, keyed on
+    it, reads that structure's data only.
+    """
+    found = load_settings()
+    code = st.session_state.get(STRUCTURE_KEY) if get_script_run_ctx() is not None else None
+    return dataclasses.replace(found, db_url=scoped_url(found.db_url, code)) if code else found
 
 
 @st.cache_resource

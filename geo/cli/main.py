@@ -8,6 +8,7 @@ standard error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 from collections.abc import Sequence
@@ -29,13 +30,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "maintenance": ("backup", "restore"),
     "patrol": ("patrol",),
     "sharing": ("users", "retention", "export"),
+    "structures": ("structures",),
 }
 
 
 def _groups_for(argv: Sequence[str]) -> list[str]:
     """Return the group modules to import for ``argv``: the one owning its subcommand, else all of them."""
     words = [a for a in argv if not a.startswith("-")]
-    for word in words[:2]:  # the subcommand, possibly after the value of --db
+    for word in words[:3]:  # the subcommand, possibly after the values of --db and --structure
         for group, commands in GROUPS.items():
             if word in commands:
                 return [group]
@@ -46,9 +48,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m geo`` (every subcommand, or only the one ``argv`` names)."""
     db_help = "URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)"
     parser = argparse.ArgumentParser(prog="python -m geo", description="Veille territoriale : données et analyses.")
+    structure_help = "code de la structure dont lire et écrire les données (base PostgreSQL partagée)"
     parser.add_argument("--db", help=db_help)
+    parser.add_argument("--structure", dest="structure_code", metavar="CODE", help=structure_help)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+    common.add_argument("--structure", dest="structure_code", metavar="CODE", default=argparse.SUPPRESS,
+                        help=structure_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
     for group in _groups_for(argv) if argv is not None else GROUPS:
         importlib.import_module(f"geo.cli.{group}").register(sub, common)
@@ -61,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     settings = load_settings(db_url=args.db)
     try:
+        if args.structure_code:  # every command then reads and writes that structure's data only
+            from geo.store.structures import scoped_url  # noqa: PLC0415 - SQLAlchemy: only when asked for
+
+            settings = dataclasses.replace(settings, db_url=scoped_url(settings.db_url, args.structure_code))
         return args.run(args, settings)
     except (VeilleError, ValueError) as exc:
         say(f"erreur : {exc}")

@@ -13,6 +13,7 @@ from geo.cli.output import emit, say
 from geo.export.safe_csv import csv_text, write_csv
 from geo.settings import Settings
 from geo.store.database import Store
+from geo.store.structures import get_structure
 from geo.taxonomy import load_taxonomy
 from geo.workflow.activity import GROUPINGS, activity_json, activity_table, compute_activity, period_bounds
 from geo.workflow.activity_pdf import write_activity_pdf
@@ -91,7 +92,8 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "pdf":
         if args.out is None:
             raise ValueError("--format pdf demande --out FICHIER.pdf")
-        structure = args.structure or os.environ.get("VEILLE_STRUCTURE") or DEFAULT_STRUCTURE
+        structure = args.structure or (get_structure(store, store.structure).name if store.structure else None)
+        structure = structure or os.environ.get("VEILLE_STRUCTURE") or DEFAULT_STRUCTURE
         write_activity_pdf(activity, args.out, structure=structure, timezone=settings.timezone)
     elif args.format == "csv":
         if args.out is None:
@@ -147,7 +149,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rep.add_argument("--format", choices=("csv", "json"), default="json")
     rep.set_defaults(run=_cmd_reports)
 
-    report = sub.add_parser("report", parents=[common], help="bilan d'activité d'une période (CSV, JSON ou PDF)")
+    # not the common options: ``--structure NOM`` here is the name in the PDF's title (the structure whose data
+    # to read goes before the command: ``python -m geo --structure CODE report …``)
+    report = sub.add_parser("report", help="bilan d'activité d'une période (CSV, JSON ou PDF)")
+    report.add_argument("--db", default=argparse.SUPPRESS,
+                        help="URL SQLAlchemy du stockage (défaut : VEILLE_DB_URL ou data/veille.sqlite)")
     report.add_argument("--from", dest="date_from", required=True, metavar="DATE", help="premier jour (AAAA-MM-JJ)")
     report.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="dernier jour inclus")
     report.add_argument("--by", choices=GROUPINGS, default="registre", help="regroupement (défaut : registre)")

@@ -22,6 +22,7 @@ from geo.sharing.config import SharingSettings
 from geo.sharing.roles import PARTENAIRE, check_role
 from geo.store.accounts_schema import audit_log, login_attempts, sessions, users
 from geo.store.database import Store
+from geo.store.structures import login_structure, structure_count
 
 __all__ = ["User", "LoginRefused", "LoginThrottled", "MIN_PASSWORD_CHARS", "create_user", "count_users",
            "list_users", "get_user", "set_password", "set_active", "authenticate", "open_session",
@@ -106,6 +107,10 @@ def create_user(store: Store, login: str, password: str | None, *, role: str, pa
     if password is not None and len(password) < MIN_PASSWORD_CHARS:
         raise InputError(f"mot de passe trop court : {MIN_PASSWORD_CHARS} caractères au moins, "
                          f"{len(password)} trouvés")
+    if store.structure is not None or structure_count(store) > 1:  # one login, one structure: sign-in finds it
+        holder = login_structure(store.url, login)
+        if holder is not None:
+            raise InputError(f"l'identifiant {login!r} existe déjà (structure {holder!r})")
     with store.engine.begin() as conn:  # no data-version bump: reports are unchanged
         if conn.execute(sa.select(users.c.login).where(users.c.login == login)).first() is not None:
             raise InputError(f"l'identifiant {login!r} existe déjà")

@@ -19,13 +19,18 @@ DEMO_ACCOUNTS: Final = (
 
 
 def create_demo_accounts(store: Store) -> list[str]:
-    """Create the demo accounts when the store has no account yet; return the logins created."""
+    """Create the demo accounts when the store has no account yet; return the logins created.
+
+    In a structure other than the default one (:mod:`geo.store.structures`), each login ends with
+    ``.CODE``: logins are unique across the structures of a database.
+    """
     if accounts.count_users(store):
         return []
     created = []
-    for login, role, partner, password in DEMO_ACCOUNTS:
+    for base, role, partner, password in DEMO_ACCOUNTS:
         if partner is not None and get_partner(store, partner) is None:
             continue
+        login = f"{base}.{store.structure}" if store.structure else base
         accounts.create_user(store, login, password, role=role, partner_id=partner, created_by="demo",
                              display_name=f"Démo — {role}")
         created.append(login)

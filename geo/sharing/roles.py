@@ -1,4 +1,4 @@
-"""The three roles and what each may open or do."""
+"""The roles and what each may open or do."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from typing import Final
 
 from geo.errors import VeilleError
 
-__all__ = ["ROLES", "COORDINATEUR", "EQUIPE", "PARTENAIRE", "PAGE_ROLES", "ACTION_ROLES", "AccessDenied",
+__all__ = ["ROLES", "COORDINATEUR", "EQUIPE", "PARTENAIRE", "RESEAU", "PAGE_ROLES", "ACTION_ROLES", "AccessDenied",
            "check_role", "may_open", "may_do", "pages_for"]
 
 COORDINATEUR: Final = "coordinateur"
 EQUIPE: Final = "equipe"
 PARTENAIRE: Final = "partenaire"
+RESEAU: Final = "reseau"
 ROLES: Final[Mapping[str, str]] = MappingProxyType({
     COORDINATEUR: "Coordination (tout, administration)",
     EQUIPE: "Équipe de terrain (saisie, cartes, tournées)",
     PARTENAIRE: "Partenaire (lecture seule, son périmètre, sans donnée personnelle)",
+    # several structures in one database (geo.store.structures): figures of them all, never a report
+    RESEAU: "Réseau (chiffres agrégés de tous les membres, sans donnée personnelle)",
 })
 
 PAGE_ROLES: Final[Mapping[str, frozenset[str]]] = MappingProxyType({
@@ -34,6 +37,7 @@ PAGE_ROLES: Final[Mapping[str, frozenset[str]]] = MappingProxyType({
     "partage": frozenset({COORDINATEUR}),
     "comptes": frozenset({COORDINATEUR}),
     "partenaire": frozenset({PARTENAIRE}),
+    "reseau": frozenset({RESEAU}),
 })
 """Page (file name without ``.py``) -> roles that may open it. A page not listed is opened by coordinators only."""
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from geo.errors import StoreError
+from geo.store import structures
 from geo.store.database import Store
 
 __all__ = ["BackupResult", "backup_store", "restore_store"]
@@ -60,6 +61,13 @@ def _pg_args(store: Store) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+def _whole_database(store: Store) -> None:
+    """Refuse a store opened for one structure: a backup holds, and a restore replaces, the whole database."""
+    if store.structure is not None:
+        raise StoreError("une sauvegarde contient toute la base, toutes ses structures, et une restauration la "
+                         "remplace toute : lancez-la sans --structure")
+
+
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
@@ -76,6 +84,7 @@ def backup_store(store: Store, path: Path | str) -> BackupResult:
         When ``path`` exists already or its folder does not, or the backend's tool fails.
     """
     path = Path(path)
+    _whole_database(store)
     if path.exists():
         raise StoreError(f"{path} existe déjà : choisissez un autre nom (une sauvegarde n'en écrase jamais une autre)")
     if not path.parent.is_dir():
@@ -105,8 +114,10 @@ def restore_store(store: Store, path: Path | str) -> BackupResult:
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"{path} n'est pas un fichier de sauvegarde")
+    _whole_database(store)
     head = path.read_bytes()[:16]
     before = store.data_version()
+    others = {} if store.is_sqlite else structures.data_versions(store.url)  # several structures (PostgreSQL)
     if store.is_sqlite:
         if not head.startswith(_SQLITE_MAGIC):
             raise StoreError(f"{path} n'est pas une sauvegarde SQLite (attendu : un fichier écrit par "
@@ -136,5 +147,7 @@ def restore_store(store: Store, path: Path | str) -> BackupResult:
     with restored.engine.begin() as conn:
         version = max(before, int(restored._get_meta(conn, "data_version") or 0)) + 1
         restored._set_meta(conn, "data_version", str(version))
+    if others:
+        structures.advance_data_versions(store.url, others)
     return BackupResult(str(path), "sqlite" if store.is_sqlite else "postgresql", path.stat().st_size,
                         restored.count_reports(), restored.data_version())

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import sqlalchemy as sa
 
-from geo.errors import StoreError
-from geo.store import schema
+from geo.errors import InputError, StoreError
+from geo.store import schema, structures
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.store.spatial_assignment import assign_staged
 from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
+from geo.store.structures_schema import DEFAULT_CODE
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -99,12 +100,22 @@ class Store:
     ----------
     url
         SQLAlchemy URL, e.g. ``sqlite:///data/veille.sqlite``. The file and its folder are created,
-        and the schema brought to :data:`geo.store.schema.SCHEMA_VERSION`, on first use.
+        and the schema brought to :data:`geo.store.schema.SCHEMA_VERSION`, on first use. A ``structure=CODE``
+        parameter opens the database for one structure (:mod:`geo.store.structures`).
+    structure
+        Code of the structure to open (PostgreSQL only), winning over the URL's; the default one when neither
+        names one. Every read and write of the store then reaches that structure's tables only.
     """
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        parsed = sa.engine.make_url(url)
+    def __init__(self, url: str, *, structure: str | None = None) -> None:
+        base, code = structures.split_url(url)
+        code = structures.check_code(structure) if structure is not None else code
+        self.structure: str | None = None if code == DEFAULT_CODE else code
+        """Code of the structure opened; ``None`` for the default one."""
+        self.schema_name: str | None = None
+        """PostgreSQL schema of the structure's tables; ``None`` for the default one (the database's own)."""
+        self.url = structures.scoped_url(base, self.structure)
+        parsed = sa.engine.make_url(base)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +123,17 @@ class Store:
         """Folder for an import's scratch files: beside an SQLite file (same disk), else the system's."""
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             self.scratch_dir = str(Path(parsed.database).resolve().parent)
-        self.engine = sa.create_engine(url)
+        if self.structure is None:
+            self.engine = sa.create_engine(base)
+        else:
+            if self.is_sqlite:
+                raise InputError("une base SQLite sert une seule structure : pour en réunir plusieurs dans une "
+                                 "même base, utilisez PostgreSQL")
+            self.schema_name = structures.get_structure(base, self.structure).schema_name
+            connect_args, options = structures.scoped_connect(base, self.schema_name)
+            self.engine = sa.create_engine(base, connect_args=connect_args).execution_options(**options)
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema_name}"')
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._migrate()
@@ -121,7 +142,7 @@ class Store:
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
             inspector = sa.inspect(conn)
-            if not inspector.has_table("meta"):
+            if not inspector.has_table("meta", schema=self.schema_name):
                 schema.METADATA.create_all(conn)
                 self._set_meta(conn, "schema_version", str(schema.SCHEMA_VERSION))
                 self._set_meta(conn, "data_version", "0")

@@ -134,12 +134,19 @@ def _record_batch_removal(conn: sa.Connection) -> None:
 
 
 # Capabilities declare their tables beside this module, on the same METADATA (they import the tables above).
-from geo.store import accounts_schema, alerts_schema, patrol_schema, postgis_schema, workflow_schema  # noqa: E402
+from geo.store import (  # noqa: E402
+    accounts_schema,
+    alerts_schema,
+    patrol_schema,
+    postgis_schema,
+    structures_schema,
+    workflow_schema,
+)
 
 # Each entry brings a store from version ``index`` to ``index + 1``; append, never edit. Entries after the
 # first must be idempotent: on a new store ``_create_v1`` has already created every declared table.
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files, workflow_schema.migrate,
                                                      _record_batch_removal, alerts_schema.migrate,
                                                      patrol_schema.migrate, accounts_schema.migrate,
-                                                     postgis_schema.migrate]
+                                                     postgis_schema.migrate, structures_schema.migrate]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -51,6 +51,8 @@ def snapshot_dir(store: Store) -> Path:
         return db.with_name(db.name + "-snapshots")
     base = Path(os.environ.get("VEILLE_CACHE_DIR") or Path(tempfile.gettempdir()) / "veille-cache")
     key = f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or ''}-{url.database or ''}"
+    if store.structure is not None:  # one snapshot per structure: never another structure's rows
+        key += f"-structure-{store.structure}"
     return base / "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
 
 
