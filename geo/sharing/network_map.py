@@ -9,7 +9,7 @@ from folium.template import Template
 from geo.maps.explorer import DEFAULT_CENTER, MAX_ZOOM
 from geo.sharing.network_view import NetworkFigures
 from geo.sharing.partner_map import CLASS_COLOURS, safe_json
-from geo.sharing.privacy import COUNT_CLASSES
+from geo.sharing.privacy import COUNT_CLASSES, MASKED_CLASS
 
 __all__ = ["build_network_map"]
 
@@ -78,6 +78,9 @@ def build_network_map(figures: NetworkFigures) -> folium.Map:
         bounds = [[min(b[1] for b in xs), min(b[0] for b in xs)], [max(b[3] for b in xs), max(b[2] for b in xs)]]
     labels = [label.replace("< 3", f"< {figures.min_count}") for _, _, label in COUNT_CLASSES]
     colours = {label: CLASS_COLOURS[orig] for label, (_, _, orig) in zip(labels, COUNT_CLASSES, strict=True)}
+    if any(q.classe == MASKED_CLASS for q in quartiers.itertuples(index=False)):
+        labels.append(MASKED_CLASS)
+        colours[MASKED_CLASS] = CLASS_COLOURS[MASKED_CLASS]
     data = {"quartiers": {"type": "FeatureCollection", "features": features}, "colours": colours,
             "legend": labels, "legend_title": "Signalements par quartier", "bounds": bounds}
     m = folium.Map(location=DEFAULT_CENTER, zoom_start=12, tiles=None, control_scale=True)

@@ -4,6 +4,11 @@ A réseau account (:data:`geo.sharing.roles.RESEAU`) never sees a report: :func:
 each structure's own tables (:mod:`geo.store.structures`), only the time, category and quartier of its reports,
 counts them per structure × quartier × category × month, and masks every count below ``min_count`` (« < 3 »,
 :func:`geo.sharing.privacy.mask_count`). No description, author, team, position or id is ever read.
+
+The map gives each quartier's total over the period. A total is exact only when none of the quartier's cells is
+masked: otherwise it minus the published cells would give the masked ones back. Such a quartier shows « ≥ S »
+(S: the sum of its published cells) and the class of S, or « masqué » when all its cells are masked — figures
+that depend on published cells only (:func:`_quartier_total`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Final
 
 import pandas as pd
 
-from geo.sharing.privacy import count_class, mask_count
+from geo.sharing.privacy import MASKED_CLASS, count_class, mask_count
 from geo.store.database import Store
 from geo.store.snapshot import load_reports
 from geo.store.structures import list_structures
@@ -63,6 +68,17 @@ def _counts(store: Store, *, start: pd.Timestamp | None, end: pd.Timestamp | Non
     return frame.groupby(["neighbourhood", "category", "mois"], observed=True).size().rename("n").reset_index()
 
 
+def _quartier_total(cells: pd.Series, *, min_count: int) -> tuple[str, str]:
+    """Return the published total and map class of a quartier whose cell counts are ``cells``."""
+    cells = cells[cells > 0]
+    published = int(cells[cells >= min_count].sum())
+    if (cells < min_count).any():  # a masked cell: only what the published cells say
+        if published == 0:
+            return MASKED_CLASS, MASKED_CLASS
+        return f"≥ {published}", count_class(published, min_count=min_count)
+    return mask_count(published, min_count=min_count), count_class(published, min_count=min_count)
+
+
 def network_figures(url: str, *, taxonomy: Taxonomy, start: pd.Timestamp | None = None,
                     end: pd.Timestamp | None = None, min_count: int = 3,
                     timezone: str = "Europe/Paris") -> NetworkFigures:
@@ -83,12 +99,11 @@ def network_figures(url: str, *, taxonomy: Taxonomy, start: pd.Timestamp | None 
                          "quartier": names.get(r.neighbourhood, OUTSIDE) if r.neighbourhood else OUTSIDE,
                          "categorie": labels.get(r.category, r.category), "mois": r.mois,
                          "signalements": mask_count(r.n, min_count=min_count)})
-        totals = counts.groupby("neighbourhood")["n"].sum() if len(counts) else pd.Series(dtype="int64")
+        cells = dict(tuple(counts.groupby("neighbourhood")["n"])) if len(counts) else {}
         for t in territory.itertuples(index=False):
-            n = int(totals.get(t.code, 0))
+            total, classe = _quartier_total(cells.get(t.code, pd.Series(dtype="int64")), min_count=min_count)
             quartiers.append({"structure": structure.name, "code": t.code, "quartier": t.name,
-                              "geometry": t.geometry, "signalements": mask_count(n, min_count=min_count),
-                              "classe": count_class(n, min_count=min_count)})
+                              "geometry": t.geometry, "signalements": total, "classe": classe})
     table = pd.DataFrame(rows, columns=list(NETWORK_COLUMNS))
     table = table.sort_values(["structure", "mois", "quartier", "categorie"], ignore_index=True)
     frame = pd.DataFrame(quartiers, columns=["structure", "code", "quartier", "geometry", "signalements", "classe"])

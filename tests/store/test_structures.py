@@ -120,8 +120,26 @@ def test_network_figures_are_masked_and_hold_no_text(db_url: str, backend: str, 
     text = table.to_csv() + figures.quartiers.drop(columns=["geometry"]).to_csv()
     assert SECRET not in text and EXTRA not in text and "1" not in set(table["signalements"])
     totals = {(q.structure, q.quartier): q.signalements for q in figures.quartiers.itertuples()}
-    assert totals[("Pimms Quetigny", "Quartier Sud")] == "< 3"  # 2 reports
+    assert totals[("Pimms Quetigny", "Quartier Sud")] == "masqué"  # 1 + 1 masked reports: no total
     assert totals[("Pimms Médiation Dijon", "Quartier Nord")] == "5"
+    # no total minus the published cells of its quartier gives a masked cell back: a total is exact only
+    # where the quartier has no masked cell
+    for (structure, quartier), total in totals.items():
+        cells = table[(table["structure"] == structure) & (table["quartier"] == quartier)]["signalements"]
+        if (cells == "< 3").any():
+            assert total == "masqué" or total.startswith("≥ "), (structure, quartier, total)
+            if total.startswith("≥ "):
+                assert int(total[2:]) == sum(int(c) for c in cells if c != "< 3")
+
+
+def test_quartier_totals_never_give_a_masked_cell_back() -> None:
+    from geo.sharing.network_view import _quartier_total
+
+    assert _quartier_total(pd.Series([5, 1]), min_count=3) == ("≥ 5", "3 à 9")  # not 6: 6 - 5 = 1
+    assert _quartier_total(pd.Series([8, 2]), min_count=3) == ("≥ 8", "3 à 9")  # class of 8, not of 10
+    assert _quartier_total(pd.Series([1, 1]), min_count=3) == ("masqué", "masqué")
+    assert _quartier_total(pd.Series([4, 6]), min_count=3) == ("10", "10 à 29")  # nothing masked: exact
+    assert _quartier_total(pd.Series([], dtype="int64"), min_count=3) == ("0", "0")
 
 
 def test_a_store_without_the_register_keeps_every_row_in_the_default_structure(db_url: str, taxonomy) -> None:
