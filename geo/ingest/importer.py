@@ -204,8 +204,10 @@ def import_file(
                                                  imported_by=imported_by)
             stamp = int(time.time())
             reused = []
+            routed = True
             for chunk in staged:
                 loaded = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp)
+                routed = routed and loaded.routed
                 summary.stored += loaded.inside + loaded.outside
                 summary.outside_territory += loaded.outside
                 summary.duplicates += chunk.reports - loaded.inside - loaded.outside - len(loaded.reused)
@@ -222,7 +224,8 @@ def import_file(
                     "position : mises en quarantaine. Deux numérotations ? Importez avec --source NOM."
                 )
             store.insert_source_parts(conn, summary.batch_id, parts)
-            route_batch(conn, summary.batch_id)  # each report to its partner (geo.workflow.routing)
+            if not routed:  # the bulk load routes each report as it stores it; row by row, route them now
+                route_batch(conn, summary.batch_id)
             store.finish_batch(conn, summary.batch_id, summary.counts())
     if mapping.time is not None:
         summary.warnings.extend(date_order_warnings(validated.evidence, mapping.time, batch_id=summary.batch_id))

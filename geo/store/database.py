@@ -21,6 +21,7 @@ from geo.errors import StoreError
 from geo.store import schema
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
+from geo.store.workflow_schema import partner_expression
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -63,11 +64,15 @@ class LoadedChunk:
     reused
         Rows not stored because their id is another report's (to quarantine); the rest of the chunk's
         reports that were not stored are duplicates.
+    routed
+        Whether the reports stored were routed to their partner as they were stored
+        (:func:`geo.store.workflow_schema.partner_expression`); if not, the caller routes them.
     """
 
     inside: int
     outside: int
     reused: list[ReusedId]
+    routed: bool = False
 
 
 def _constant_sql(value: int | None) -> str:
@@ -75,6 +80,23 @@ def _constant_sql(value: int | None) -> str:
     if value is not None and type(value) is not int:
         raise ValueError(f"expected an int or None as a constant; found {value!r}")
     return "NULL" if value is None else str(value)
+
+
+def _partner_sql(conn: sa.Connection, source: str) -> tuple[str | None, Sequence | Mapping]:
+    """Return the partner expression of the staged reports in table ``source`` as SQL text, and its parameters.
+
+    ``(None, ())`` when the routing table is empty. The parameters are in the connection's own style
+    (a tuple for SQLite's ``?``, a mapping for psycopg's named markers), for ``exec_driver_sql``.
+    """
+    expression = partner_expression(conn, sa.literal_column(f"{source}.category"),
+                                    sa.literal_column(f"{source}.neighbourhood"))
+    if expression is None:
+        return None, ()
+    compiled = expression.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    if compiled.positiontup is not None:  # positional markers (SQLite)
+        return str(compiled), tuple(params[name] for name in compiled.positiontup)
+    return str(compiled), params
 
 
 def fetch_frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
@@ -285,6 +307,8 @@ class Store:
         if source is None and conn.dialect.name == "postgresql":
             source = self._copy_staged(conn, chunk)
         reused = self._reused_ids(conn, chunk, source)  # before the chunk's own rows are in
+        # each report routed to its partner by the statement that stores it (no UPDATE of the batch afterwards)
+        partner, params = _partner_sql(conn, source) if source is not None else (None, ())
         stored = {}
         for key, where in (("outside", "WHERE neighbourhood IS NULL"), ("inside", "WHERE neighbourhood IS NOT NULL")):
             if source is None:
@@ -292,10 +316,12 @@ class Store:
                                   for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS,
                                                           where=where))
                 continue
+            fields = ", ".join(REPORT_FIELDS) + (", partner" if partner else "")
             values = ", ".join(_constant_sql(constants[f]) if f in constants else f for f in REPORT_FIELDS)
+            values += f", {partner}" if partner else ""
             stored[key] = int(conn.exec_driver_sql(
-                f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) SELECT {values} "
-                f"FROM {source} {where} ON CONFLICT (id) DO NOTHING"
+                f"INSERT INTO reports ({fields}) SELECT {values} FROM {source} {where} ON CONFLICT (id) DO NOTHING",
+                params,
             ).rowcount)
         if alias is None:
             for rows in read_staged(chunk, chunk.rejected_table, STAGED_REJECT_FIELDS):
@@ -305,7 +331,8 @@ class Store:
             fields = ", ".join(STAGED_REJECT_FIELDS)
             conn.exec_driver_sql(f"INSERT INTO quarantine (batch_id, {fields}) "
                                  f"SELECT {int(batch_id)}, {fields} FROM {alias}.{chunk.rejected_table}")
-        return LoadedChunk(inside=stored["inside"], outside=stored["outside"], reused=reused)
+        return LoadedChunk(inside=stored["inside"], outside=stored["outside"], reused=reused,
+                           routed=source is not None)
 
     @staticmethod
     def _copy_staged(conn: sa.Connection, chunk: StagedChunk) -> str:
