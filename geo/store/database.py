@@ -6,6 +6,7 @@ the SQLite file without changing callers.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,12 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from geo.errors import StoreError
 from geo.store import schema
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
-from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
+from geo.store.staging import (
+    STAGED_REJECT_FIELDS,
+    STAGED_REPORT_FIELDS,
+    StagedChunk,
+    read_staged,
+    read_staged_arrow,
+)
 from geo.store.workflow_schema import partner_expression
 
 if TYPE_CHECKING:
@@ -97,6 +106,21 @@ def _partner_sql(conn: sa.Connection, source: str) -> tuple[str | None, Sequence
     if compiled.positiontup is not None:  # positional markers (SQLite)
         return str(compiled), tuple(params[name] for name in compiled.positiontup)
     return str(compiled), params
+
+
+def _copy_csv(conn: sa.Connection, table: str, rows: pa.Table) -> None:
+    """Append ``rows`` to ``table`` (its columns named as ``rows``') with PostgreSQL's ``COPY … (FORMAT csv)``.
+
+    Arrow writes the CSV text in C: strings quoted (an empty string is ``""``), a missing value as nothing
+    (``NULL``), numbers in their shortest exact form (a float comes back bit for bit).
+    """
+    if not rows.num_rows:
+        return
+    buffer = io.BytesIO()
+    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+    with conn.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {table} ({', '.join(rows.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
 
 
 def fetch_frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
@@ -323,7 +347,11 @@ class Store:
                 f"INSERT INTO reports ({fields}) SELECT {values} FROM {source} {where} ON CONFLICT (id) DO NOTHING",
                 params,
             ).rowcount)
-        if alias is None:
+        if alias is None and conn.dialect.name == "postgresql":
+            rejected = read_staged_arrow(chunk, chunk.rejected_table)
+            _copy_csv(conn, "quarantine", rejected.add_column(0, "batch_id", pa.array([batch_id] * len(rejected),
+                                                                                      pa.int64())))
+        elif alias is None:
             for rows in read_staged(chunk, chunk.rejected_table, STAGED_REJECT_FIELDS):
                 self.insert_quarantine(conn, [dict(zip(STAGED_REJECT_FIELDS, r, strict=True), batch_id=batch_id)
                                               for r in rows])
@@ -345,11 +373,7 @@ class Store:
         fields = ", ".join(STAGED_REPORT_FIELDS)
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS SELECT {fields} FROM reports "
                              "WITH NO DATA")
-        with conn.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(f"COPY {name} ({fields}) FROM STDIN") as copy:
-            for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS):
-                for row in rows:
-                    copy.write_row(row)
+        _copy_csv(conn, name, read_staged_arrow(chunk, chunk.reports_table))
         return name
 
     def _reused_ids(self, conn: sa.Connection, chunk: StagedChunk, source: str | None) -> list[ReusedId]:
