@@ -224,6 +224,8 @@ def import_file(
                     "position : mises en quarantaine. Deux numérotations ? Importez avec --source NOM."
                 )
             store.insert_source_parts(conn, summary.batch_id, parts)
+            if summary.stored >= _ANALYZE_FROM:
+                store.refresh_statistics(conn)
             if not routed:  # the bulk load routes each report as it stores it; row by row, route them now
                 route_batch(conn, summary.batch_id)
             store.finish_batch(conn, summary.batch_id, summary.counts())
@@ -239,6 +241,8 @@ def import_file(
     return summary
 
 
+# Reports stored by one import from which the database's statistics are refreshed (PostgreSQL)
+_ANALYZE_FROM = 10_000
 # Rows read ahead, at most, to decide the order of day and month before any chunk is validated
 _DECIDE_ROWS = 200_000
 

@@ -363,6 +363,17 @@ class Store:
                            routed=source is not None)
 
     @staticmethod
+    def refresh_statistics(conn: sa.Connection) -> None:
+        """Refresh PostgreSQL's statistics of ``reports`` after a bulk load, inside ``conn``'s transaction.
+
+        Until autovacuum comes round, the planner would take a table that just grew by a million rows for
+        the size it had: a later join on it (the history of the imported statuses) could then be planned as
+        a nested loop, quadratic. SQLite: nothing to do.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE reports")
+
+    @staticmethod
     def _copy_staged(conn: sa.Connection, chunk: StagedChunk) -> str:
         """Copy a staged chunk's reports into a temporary table with PostgreSQL's ``COPY``; return its name.
 
