@@ -198,10 +198,12 @@ def _import_file(
         job = ValidationJob(mapping=mapping, taxonomy=taxonomy, territory=territory,
                             stage_dir=_attempt_folder(stage_dir, 1), crs=options.crs,
                             category_map=dict(options.category_map), timezone=options.timezone, now=now)
-        validated = _validate_all(job, chunks, workers=workers, started=started, on_progress=on_progress,
-                                  estimated=source.estimated_rows)
-        if started is not None:
-            started.close()  # before the load: the workers' staging files closed, their memory freed
+        try:
+            validated = _validate_all(job, chunks, workers=workers, started=started, on_progress=on_progress,
+                                      estimated=source.estimated_rows)
+        finally:
+            if started is not None:  # before the load (staging files closed, memory freed), or the scratch
+                started.close()  # folder's removal on an error
         whole_column = validated.evidence.order()
         if (whole_column or DAY_FIRST) != (mapping.date_order or DAY_FIRST):
             # the rest of the file outweighs its first rows: validate it all again in the whole column's order
