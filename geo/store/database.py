@@ -209,7 +209,7 @@ class Store:
         attach
             Staging files (:mod:`geo.store.staging`) to attach for :meth:`load_staged`, SQLite only: they are
             attached before the transaction begins and detached after it ends. Other databases ignore
-            them (:meth:`load_staged` reads the files row by row then).
+            them (:meth:`load_staged` copies the files into temporary tables, or reads them row by row, then).
         """
         paths = list(dict.fromkeys(str(p) for p in attach)) if self.is_sqlite else []
         if len(paths) > _MAX_ATTACHED:
@@ -316,7 +316,9 @@ class Store:
         A report whose id is already stored is not stored again: it is a duplicate when it has the
         stored report's time and position, and a reused id otherwise (:mod:`geo.store.identity`), returned
         for the caller to quarantine. A file attached by :meth:`transaction` is loaded by
-        ``INSERT … SELECT``; any other is read row by row.
+        ``INSERT … SELECT``; on PostgreSQL, the chunk is copied (``COPY``) into a temporary table loaded the same
+        way; on any other database it is read row by row. The statement that stores the reports also routes
+        them to their partner.
 
         Parameters
         ----------

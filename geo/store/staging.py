@@ -4,7 +4,8 @@ An import validates its chunks (often in worker processes) before it writes anyt
 report rows and quarantined rows go into tables of a *staging file*, written from Arrow data by the
 ADBC SQLite driver -- no Python object per value. The store then loads every chunk in one short
 transaction (:meth:`geo.store.database.Store.load_staged`): for SQLite, ``INSERT … SELECT`` from the attached
-staging files; for any other database, row by row.
+staging files; for PostgreSQL, ``COPY`` of each chunk read as Arrow (:func:`read_staged_arrow`) into a
+temporary table, then ``INSERT … SELECT``; for any other database, row by row.
 
 A staging file is a plain SQLite file: one per writer (worker process), with the tables
 ``reports_<chunk>`` and ``rejected_<chunk>``. It is scratch data, written without a journal, and is
