@@ -196,17 +196,31 @@ def generate_csv(path: Path, rows: int, *, seed: int = 2026, encoding: str = "cp
 # --------------------------------------------------------------------------------------------------
 # Stores
 # --------------------------------------------------------------------------------------------------
+ROUTES = True  # --no-routes: no partner registry in the fresh stores
+
+
 def fresh_store(path: Path) -> str:
-    """Create an SQLite store at ``path`` with the demo territory installed; return its URL."""
+    """Create an SQLite store at ``path`` with the demo territory (and partner registry) installed; return its URL.
+
+    With the demo partners and routing table (``data/partners.csv``, ``data/routing.csv``), as a structure's
+    store has them, the import routes every report to its partner: that work is measured too.
+    """
+    from geo.demo.build import DEMO_PARTNERS, DEMO_ROUTING
     from geo.demo.territory import DEMO_TERRITORY_NOTE, build_demo_territory
     from geo.ingest.territory import install_territory
+    from geo.settings import load_settings
     from geo.store.database import Store
+    from geo.taxonomy import load_taxonomy
+    from geo.workflow.routing import load_registry_files
 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     store = Store(url)
     install_territory(store, build_demo_territory(), source_name="demo: " + DEMO_TERRITORY_NOTE)
+    if ROUTES:
+        load_registry_files(store, DEMO_PARTNERS, DEMO_ROUTING,
+                            taxonomy=load_taxonomy(load_settings(db_url=url).taxonomy_path))
     store.engine.dispose()
     return url
 
@@ -411,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-rows", type=int, help="pass chunk_rows to import_file (worker runs only)")
     parser.add_argument("--no-inprocess", action="store_true", help="skip the in-process run (step times)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled run")
+    parser.add_argument("--no-routes", action="store_true",
+                        help="no partner registry in the fresh stores (the import then routes nothing)")
     parser.add_argument("--worker", choices=["steps", "profile", "generate"], help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -423,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         worker(args.worker, args.csv, args.db, args.chunk_rows)
         return 0
 
+    global ROUTES  # noqa: PLW0603 - a script's option
+    ROUTES = not args.no_routes
     tmp = Path(tempfile.mkdtemp(prefix="veille-bench-ingest-"))
     try:
         csv_path = args.out or tmp / "signalements_export.csv"
@@ -440,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         size = csv_path.stat().st_size
         with open(csv_path, "rb") as fh:
             rows = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) - 1
-        print(f"  rows: {rows:,}   file size: {mb(size)} ({args.encoding})")
+        print(f"  rows: {rows:,}   file size: {mb(size)} ({args.encoding})   partner registry: "
+              f"{'demo partners and routing table' if ROUTES else 'none (--no-routes)'}")
 
         print("\n== 1. python -m geo import (subprocess, includes interpreter start-up and module imports)")
         cli = run_cli(csv_path, fresh_store(tmp / "cli.sqlite"))

@@ -23,7 +23,7 @@ import pandas as pd
 from geo.errors import InputError
 from geo.export.safe_csv import write_csv
 from geo.ingest.formats import ColumnMapping, detect_mapping, time_source_warning
-from geo.ingest.pipeline import ValidationJob, default_workers, validate_chunks
+from geo.ingest.pipeline import ValidationJob, Workers, default_workers, start_workers, validate_chunks
 from geo.ingest.provenance import compress_file, raw_rows_by_number
 from geo.ingest.readers import CHUNK_ROWS, GEOMETRY_COLUMNS, open_source
 from geo.ingest.territory import assigns_in_database, parse_crs
@@ -150,6 +150,26 @@ def import_file(
     options = options or ImportOptions()
     if options.crs is not None:
         parse_crs(options.crs)  # refuse an unknown CRS before anything is read
+    if workers is None:
+        workers = default_workers(_file_size(path))
+    # the workers start now, while this process reads the file's head (encoding, columns, order of dates)
+    with start_workers(workers) as started:
+        return _import_file(store, path, taxonomy=taxonomy, options=options, on_progress=on_progress, now=now,
+                            imported_by=imported_by, chunk_rows=chunk_rows, workers=workers, started=started)
+
+
+def _file_size(path: Path | str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:  # open_source says what is wrong with the path
+        return 0
+
+
+def _import_file(
+    store: Store, path: Path | str, *, taxonomy: Taxonomy, options: ImportOptions,
+    on_progress: ProgressCallback | None, now: pd.Timestamp | None, imported_by: str | None, chunk_rows: int,
+    workers: int, started: Workers | None,
+) -> ImportSummary:
     reader = partial(open_source, path, encoding=options.encoding, sep=options.sep, chunk_rows=chunk_rows,
                      crs=options.crs,
                      sheet=options.sheet, layer=options.layer)
@@ -168,10 +188,8 @@ def import_file(
         )
     if (from_metadata := time_source_warning(mapping)) is not None:
         summary.warnings.append(from_metadata)
-    size = Path(path).stat().st_size
-    if workers is None:
-        workers = default_workers(size)
-    in_database = not territory.empty and assigns_in_database(store, size)  # PostGIS assigns after the COPY
+    # PostGIS assigns after the COPY
+    in_database = not territory.empty and assigns_in_database(store, _file_size(path))
     mapping, chunks = _decide_date_order(mapping, source.chunks)
     # The file is compressed (to be kept) in a thread -- zlib releases the GIL -- while this thread
     # reads the chunks and workers validate and stage them; nothing is written to the store yet.
@@ -183,8 +201,12 @@ def import_file(
                             stage_dir=_attempt_folder(stage_dir, 1), crs=options.crs,
                             category_map=dict(options.category_map), timezone=options.timezone, now=now,
                             assign_in_database=in_database)
-        validated = _validate_all(job, chunks, workers=workers, on_progress=on_progress,
-                                  estimated=source.estimated_rows)
+        try:
+            validated = _validate_all(job, chunks, workers=workers, started=started, on_progress=on_progress,
+                                      estimated=source.estimated_rows)
+        finally:
+            if started is not None:  # before the load (staging files closed, memory freed), or the scratch
+                started.close()  # folder's removal on an error
         whole_column = validated.evidence.order()
         if (whole_column or DAY_FIRST) != (mapping.date_order or DAY_FIRST):
             # the rest of the file outweighs its first rows: validate it all again in the whole column's order
@@ -207,9 +229,11 @@ def import_file(
                                                  imported_by=imported_by)
             stamp = int(time.time())
             reused = []
+            routed = True
             for chunk in staged:
                 loaded = store.load_staged(conn, chunk, batch_id=summary.batch_id, stamp=stamp,
                                            assign_in_database=in_database)
+                routed = routed and loaded.routed
                 summary.stored += loaded.inside + loaded.outside
                 summary.outside_territory += loaded.outside
                 summary.duplicates += chunk.reports - loaded.inside - loaded.outside - len(loaded.reused)
@@ -226,7 +250,10 @@ def import_file(
                     "position : mises en quarantaine. Deux numérotations ? Importez avec --source NOM."
                 )
             store.insert_source_parts(conn, summary.batch_id, parts)
-            route_batch(conn, summary.batch_id)  # each report to its partner (geo.workflow.routing)
+            if summary.stored >= _ANALYZE_FROM:
+                store.refresh_statistics(conn)
+            if not routed:  # the bulk load routes each report as it stores it; row by row, route them now
+                route_batch(conn, summary.batch_id)
             store.finish_batch(conn, summary.batch_id, summary.counts())
     if mapping.time is not None:
         summary.warnings.extend(date_order_warnings(validated.evidence, mapping.time, batch_id=summary.batch_id))
@@ -240,6 +267,8 @@ def import_file(
     return summary
 
 
+# Reports stored by one import from which the database's statistics are refreshed (PostgreSQL)
+_ANALYZE_FROM = 10_000
 # Rows read ahead, at most, to decide the order of day and month before any chunk is validated
 _DECIDE_ROWS = 200_000
 
@@ -289,10 +318,11 @@ def _attempt_folder(stage_dir: str, attempt: int) -> str:
 
 
 def _validate_all(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, workers: int,
-                  on_progress: ProgressCallback | None, estimated: int) -> _Validated:
+                  on_progress: ProgressCallback | None, estimated: int, started: Workers | None = None
+                  ) -> _Validated:
     done = _Validated()
     # closed on any exception here too, so that the workers stop before their scratch folder goes
-    with contextlib.closing(validate_chunks(job, chunks, workers=workers)) as validated_chunks:
+    with contextlib.closing(validate_chunks(job, chunks, workers=workers, started=started)) as validated_chunks:
         for validated in validated_chunks:
             done.staged.append(validated.staged)
             done.read += validated.read

@@ -8,6 +8,7 @@ processes, which validate them and write the results into their own staging file
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -20,6 +21,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -33,8 +35,8 @@ from geo.ingest.timeparse import OrderEvidence, order_evidence
 from geo.store.staging import StagedChunk, StageWriter
 from geo.taxonomy import Taxonomy
 
-__all__ = ["ValidationJob", "ValidatedChunk", "validate_chunks", "default_workers", "PARALLEL_MIN_BYTES",
-           "MAX_WORKERS"]
+__all__ = ["ValidationJob", "ValidatedChunk", "Workers", "start_workers", "validate_chunks", "default_workers",
+           "PARALLEL_MIN_BYTES", "MAX_WORKERS"]
 
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting processes costs more than it saves
 MAX_WORKERS = 4  # each worker holds a chunk, the taxonomy and the territory: bounds memory
@@ -129,18 +131,61 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-def _start_worker(job: ValidationJob, parent: int | None = None) -> None:
-    global _worker_validator  # noqa: PLW0603 - per-process state of a pool worker
+def _start_worker(parent: int | None = None) -> None:
+    """Start a pool worker: bound to its parent's life, its modules imported before any chunk comes."""
     if parent is not None:
         _die_with_parent(parent)
-    _worker_validator = _Validator(job, f"worker-{os.getpid()}")
-    Finalize(_worker_validator.writer, _worker_validator.writer.close, exitpriority=10)
+    import geo.ingest.importer  # noqa: F401, PLC0415 - pandas, GeoPandas, shapely: a second of imports, done now
+    Finalize(None, _close_worker_validator, exitpriority=10)
 
 
-def _validate_in_worker(index: int, chunk: pd.DataFrame) -> ValidatedChunk:
-    if _worker_validator is None:
-        raise RuntimeError("expected the pool initializer to have run; found no validator in this worker")
+def _close_worker_validator() -> None:
+    if _worker_validator is not None:
+        _worker_validator.writer.close()
+
+
+def _validate_in_worker(job: ValidationJob, index: int, chunk: pd.DataFrame) -> ValidatedChunk:
+    global _worker_validator  # noqa: PLW0603 - per-process state of a pool worker
+    if _worker_validator is None or _worker_validator.job.stage_dir != job.stage_dir:
+        # a worker started before its job was known; a new job (the file validated again) has a new folder
+        _close_worker_validator()
+        _worker_validator = _Validator(job, f"worker-{os.getpid()}")
     return _worker_validator(index, chunk)
+
+
+@dataclass
+class Workers:
+    """Worker processes started ahead of their job (:func:`start_workers`), for :func:`validate_chunks`."""
+
+    pool: ProcessPoolExecutor
+    count: int
+    started: list[Future]
+
+    def close(self) -> None:
+        """Stop the workers (waiting for them; chunks not yet begun are cancelled)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def start_workers(count: int) -> Iterator[Workers | None]:
+    """Start ``count`` worker processes now and stop them at the end (``None`` when ``count`` is 0).
+
+    A worker takes about a second to start (interpreter, pandas, GeoPandas): started before the file's
+    encoding, columns and date order are worked out, it is ready when the first chunks come, using the core
+    that the importing process leaves idle meanwhile.
+    """
+    if count <= 0:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
+    workers = Workers(pool, count, [])
+    try:
+        workers.started = [pool.submit(_started) for _ in range(count)]  # start every worker now
+        yield workers
+    finally:
+        workers.close()
 
 
 def default_workers(size: int) -> int:
@@ -149,8 +194,8 @@ def default_workers(size: int) -> int:
     return min(MAX_WORKERS, cores) if size >= PARALLEL_MIN_BYTES and cores > 1 else 0
 
 
-def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, workers: int = 0
-                    ) -> Iterator[ValidatedChunk]:
+def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, workers: int = 0,
+                    started: Workers | None = None) -> Iterator[ValidatedChunk]:
     """Validate and stage ``chunks``; yield them in order.
 
     Parameters
@@ -160,7 +205,9 @@ def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, worke
     chunks
         Raw text chunks as read by :func:`geo.ingest.readers.open_source`, read in this process.
     workers
-        Worker processes; 0 validates in this process.
+        Worker processes to start here; 0 validates in this process. Ignored when ``started`` is given.
+    started
+        Workers already started by :func:`start_workers` (left running at the end, for the caller to stop).
 
     Raises
     ------
@@ -169,31 +216,34 @@ def validate_chunks(job: ValidationJob, chunks: Iterable[pd.DataFrame], *, worke
     StoreError
         When a worker process dies.
     """
+    with contextlib.ExitStack() as stack:
+        if started is None:
+            started = stack.enter_context(start_workers(workers))
+        yield from _validate(job, chunks, started)
+
+
+def _validate(job: ValidationJob, chunks: Iterable[pd.DataFrame], workers: Workers | None
+              ) -> Iterator[ValidatedChunk]:
     inline: _Validator | None = None
-    pool: ProcessPoolExecutor | None = None
     pending: deque[Future] = deque()
+    ahead = (workers.count if workers else 0) * _PENDING_PER_WORKER
     try:
-        if workers > 0:
-            context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                                       initargs=(job, os.getpid()))
-            started = [pool.submit(_started) for _ in range(workers)]  # start every worker now
         for index, chunk in enumerate(chunks):
-            if pool is None or not any(f.done() for f in started):
+            if workers is None or not any(f.done() for f in workers.started):
                 # no worker is up yet (it takes a second to start one): validate here meanwhile
                 inline = inline or _Validator(job, "inline")
                 pending.append(_finished(inline(index, chunk)))
             else:
-                pending.append(pool.submit(_validate_in_worker, index, chunk))
-            while len(pending) > workers * _PENDING_PER_WORKER or (pending and pending[0].done()):
+                pending.append(workers.pool.submit(_validate_in_worker, job, index, chunk))
+            while len(pending) > ahead or (pending and pending[0].done()):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     except BrokenProcessPool as exc:
         raise StoreError(f"un processus de validation s'est arrêté ({exc}) ; rien n'est enregistré") from None
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:  # a stopped import: its chunks not yet begun are not validated
+            future.cancel()
         if inline is not None:
             inline.writer.close()
 

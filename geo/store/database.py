@@ -6,6 +6,7 @@ the SQLite file without changing callers.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,14 +16,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from geo.errors import InputError, StoreError
 from geo.store import schema, structures
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.store.spatial_assignment import assign_staged
-from geo.store.staging import STAGED_REJECT_FIELDS, STAGED_REPORT_FIELDS, StagedChunk, read_staged
+from geo.store.staging import (
+    STAGED_REJECT_FIELDS,
+    STAGED_REPORT_FIELDS,
+    StagedChunk,
+    read_staged,
+    read_staged_arrow,
+)
 from geo.store.structures_schema import DEFAULT_CODE
+from geo.store.workflow_schema import partner_expression
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -65,11 +75,15 @@ class LoadedChunk:
     reused
         Rows not stored because their id is another report's (to quarantine); the rest of the chunk's
         reports that were not stored are duplicates.
+    routed
+        Whether the reports stored were routed to their partner as they were stored
+        (:func:`geo.store.workflow_schema.partner_expression`); if not, the caller routes them.
     """
 
     inside: int
     outside: int
     reused: list[ReusedId]
+    routed: bool = False
 
 
 def _constant_sql(value: int | None) -> str:
@@ -77,6 +91,38 @@ def _constant_sql(value: int | None) -> str:
     if value is not None and type(value) is not int:
         raise ValueError(f"expected an int or None as a constant; found {value!r}")
     return "NULL" if value is None else str(value)
+
+
+def _partner_sql(conn: sa.Connection, source: str) -> tuple[str | None, Sequence | Mapping]:
+    """Return the partner expression of the staged reports in table ``source`` as SQL text, and its parameters.
+
+    ``(None, ())`` when the routing table is empty. The parameters are in the connection's own style
+    (a tuple for SQLite's ``?``, a mapping for psycopg's named markers), for ``exec_driver_sql``.
+    """
+    expression = partner_expression(conn, sa.literal_column(f"{source}.category"),
+                                    sa.literal_column(f"{source}.neighbourhood"))
+    if expression is None:
+        return None, ()
+    compiled = expression.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    if compiled.positiontup is not None:  # positional markers (SQLite)
+        return str(compiled), tuple(params[name] for name in compiled.positiontup)
+    return str(compiled), params
+
+
+def _copy_csv(conn: sa.Connection, table: str, rows: pa.Table) -> None:
+    """Append ``rows`` to ``table`` (its columns named as ``rows``') with PostgreSQL's ``COPY … (FORMAT csv)``.
+
+    Arrow writes the CSV text in C: strings quoted (an empty string is ``""``), a missing value as nothing
+    (``NULL``), numbers in their shortest exact form (a float comes back bit for bit).
+    """
+    if not rows.num_rows:
+        return
+    buffer = io.BytesIO()
+    pa_csv.write_csv(rows, buffer, pa_csv.WriteOptions(include_header=False))
+    with conn.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {table} ({', '.join(rows.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
 
 
 def fetch_frame(conn: sa.Connection, query: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
@@ -185,7 +231,7 @@ class Store:
         attach
             Staging files (:mod:`geo.store.staging`) to attach for :meth:`load_staged`, SQLite only: they are
             attached before the transaction begins and detached after it ends. Other databases ignore
-            them (:meth:`load_staged` reads the files row by row then).
+            them (:meth:`load_staged` copies the files into temporary tables, or reads them row by row, then).
         """
         paths = list(dict.fromkeys(str(p) for p in attach)) if self.is_sqlite else []
         if len(paths) > _MAX_ATTACHED:
@@ -293,7 +339,9 @@ class Store:
         A report whose id is already stored is not stored again: it is a duplicate when it has the
         stored report's time and position, and a reused id otherwise (:mod:`geo.store.identity`), returned
         for the caller to quarantine. A file attached by :meth:`transaction` is loaded by
-        ``INSERT … SELECT``; any other is read row by row.
+        ``INSERT … SELECT``; on PostgreSQL, the chunk is copied (``COPY``) into a temporary table loaded the same
+        way; on any other database it is read row by row. The statement that stores the reports also routes
+        them to their partner.
 
         Parameters
         ----------
@@ -315,6 +363,8 @@ class Store:
         elif assign_in_database:
             raise ValueError("expected a PostGIS store for assign_in_database; found " + conn.dialect.name)
         reused = self._reused_ids(conn, chunk, source)  # before the chunk's own rows are in
+        # each report routed to its partner by the statement that stores it (no UPDATE of the batch afterwards)
+        partner, params = _partner_sql(conn, source) if source is not None else (None, ())
         stored = {}
         for key, where in (("outside", "WHERE neighbourhood IS NULL"), ("inside", "WHERE neighbourhood IS NOT NULL")):
             if source is None:
@@ -322,12 +372,18 @@ class Store:
                                   for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS,
                                                           where=where))
                 continue
+            fields = ", ".join(REPORT_FIELDS) + (", partner" if partner else "")
             values = ", ".join(_constant_sql(constants[f]) if f in constants else f for f in REPORT_FIELDS)
+            values += f", {partner}" if partner else ""
             stored[key] = int(conn.exec_driver_sql(
-                f"INSERT INTO reports ({', '.join(REPORT_FIELDS)}) SELECT {values} "
-                f"FROM {source} {where} ON CONFLICT (id) DO NOTHING"
+                f"INSERT INTO reports ({fields}) SELECT {values} FROM {source} {where} ON CONFLICT (id) DO NOTHING",
+                params,
             ).rowcount)
-        if alias is None:
+        if alias is None and conn.dialect.name == "postgresql":
+            rejected = read_staged_arrow(chunk, chunk.rejected_table)
+            _copy_csv(conn, "quarantine", rejected.add_column(0, "batch_id", pa.array([batch_id] * len(rejected),
+                                                                                      pa.int64())))
+        elif alias is None:
             for rows in read_staged(chunk, chunk.rejected_table, STAGED_REJECT_FIELDS):
                 self.insert_quarantine(conn, [dict(zip(STAGED_REJECT_FIELDS, r, strict=True), batch_id=batch_id)
                                               for r in rows])
@@ -335,7 +391,19 @@ class Store:
             fields = ", ".join(STAGED_REJECT_FIELDS)
             conn.exec_driver_sql(f"INSERT INTO quarantine (batch_id, {fields}) "
                                  f"SELECT {int(batch_id)}, {fields} FROM {alias}.{chunk.rejected_table}")
-        return LoadedChunk(inside=stored["inside"], outside=stored["outside"], reused=reused)
+        return LoadedChunk(inside=stored["inside"], outside=stored["outside"], reused=reused,
+                           routed=source is not None)
+
+    @staticmethod
+    def refresh_statistics(conn: sa.Connection) -> None:
+        """Refresh PostgreSQL's statistics of ``reports`` after a bulk load, inside ``conn``'s transaction.
+
+        Until autovacuum comes round, the planner would take a table that just grew by a million rows for
+        the size it had: a later join on it (the history of the imported statuses) could then be planned as
+        a nested loop, quadratic. SQLite: nothing to do.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE reports")
 
     @staticmethod
     def _copy_staged(conn: sa.Connection, chunk: StagedChunk) -> str:
@@ -348,11 +416,7 @@ class Store:
         fields = ", ".join(STAGED_REPORT_FIELDS)
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS SELECT {fields} FROM reports "
                              "WITH NO DATA")
-        with conn.connection.driver_connection.cursor() as cursor, \
-                cursor.copy(f"COPY {name} ({fields}) FROM STDIN") as copy:
-            for rows in read_staged(chunk, chunk.reports_table, STAGED_REPORT_FIELDS):
-                for row in rows:
-                    copy.write_row(row)
+        _copy_csv(conn, name, read_staged_arrow(chunk, chunk.reports_table))
         return name
 
     def _reused_ids(self, conn: sa.Connection, chunk: StagedChunk, source: str | None) -> list[ReusedId]:

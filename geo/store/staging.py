@@ -4,7 +4,8 @@ An import validates its chunks (often in worker processes) before it writes anyt
 report rows and quarantined rows go into tables of a *staging file*, written from Arrow data by the
 ADBC SQLite driver -- no Python object per value. The store then loads every chunk in one short
 transaction (:meth:`geo.store.database.Store.load_staged`): for SQLite, ``INSERT … SELECT`` from the attached
-staging files; for any other database, row by row.
+staging files; for PostgreSQL, ``COPY`` of each chunk read as Arrow (:func:`read_staged_arrow`) into a
+temporary table, then ``INSERT … SELECT``; for any other database, row by row.
 
 A staging file is a plain SQLite file: one per writer (worker process), with the tables
 ``reports_<chunk>`` and ``rejected_<chunk>``. It is scratch data, written without a journal, and is
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = ["StagedChunk", "StageWriter", "STAGED_REPORT_FIELDS", "STAGED_REJECT_FIELDS", "read_staged",
-           "scratch_folder", "remove_abandoned"]
+           "read_staged_arrow", "scratch_folder", "remove_abandoned"]
 
 SCRATCH_PREFIX = ".veille-import-"
 
@@ -136,6 +137,27 @@ def read_staged(chunk: StagedChunk, table: str, fields: Sequence[str], *, where:
             yield rows
     finally:
         conn.close()
+
+
+def read_staged_arrow(chunk: StagedChunk, table: str) -> pa.Table:
+    """Return one of ``chunk``'s tables whole, as Arrow columns of its staging schema (no Python object per value).
+
+    For bulk copies into another database (PostgreSQL's ``COPY``). The ADBC driver infers each column's type
+    from the rows of its first result batch, so the batch is made as large as the table: a column that is
+    empty in its first rows and filled later is read right; the columns are then cast to the staging schema
+    (a column with no value at all comes back as integers).
+    """
+    schemas = {chunk.reports_table: (STAGED_REPORT_SCHEMA, chunk.reports),
+               chunk.rejected_table: (STAGED_REJECT_SCHEMA, chunk.rejected)}
+    if table not in schemas:
+        raise ValueError(f"expected a table of {sorted(schemas)}; found {table!r}")
+    schema, rows = schemas[table]
+    with adbc.connect(chunk.path) as conn, conn.cursor() as cur:
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1) + 1)})
+        cur.execute(f"SELECT {', '.join(schema.names)} FROM {table}")
+        found = cur.fetch_arrow_table()
+    return pa.Table.from_arrays([found[name].cast(field.type) for name, field in zip(schema.names, schema,
+                                                                                     strict=True)], schema=schema)
 
 
 @contextmanager

@@ -5,8 +5,10 @@ The ``reports`` table gains ``partner`` (who the report is routed to) and ``dupl
 itself) and ``origin`` (``saisie``, ``import``, ``import_sans_date``, ``demo``). :func:`migrate` brings an older
 store up to date and is idempotent.
 
-:func:`route_reports` is the one statement that fills ``reports.partner`` from the routing table; the importer
-and the field form call it inside their transaction, so that a report is routed the moment it is stored.
+:func:`partner_expression` is the one expression that routes a report from the routing table: the field form
+sets ``reports.partner`` with it (:func:`route_reports`) inside its transaction, and an import's bulk load writes
+it into the statement that stores the reports (:meth:`geo.store.database.Store.load_staged`), so that a report is
+routed the moment it is stored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import sqlalchemy as sa
 from geo.store.metadata import METADATA
 from geo.store.schema import reports, status_history
 
-__all__ = ["partners", "routing", "photos", "DEFAULT_NEIGHBOURHOOD", "migrate", "route_reports", "route_batch"]
+__all__ = ["partners", "routing", "photos", "DEFAULT_NEIGHBOURHOOD", "migrate", "partner_expression", "route_reports",
+           "route_batch"]
 
 _CASE_ROUTES = 400
 DEFAULT_NEIGHBOURHOOD = "*"
@@ -76,45 +79,61 @@ def migrate(conn: sa.Connection) -> None:
     _add_missing_columns(conn, status_history, _HISTORY_COLUMNS)
 
 
+def partner_expression(conn: sa.Connection, category: sa.ColumnElement, neighbourhood: sa.ColumnElement
+                       ) -> sa.ColumnElement | None:
+    """Return the SQL expression of the partner a report goes to, from the routing table; ``None`` when it is empty.
+
+    A route for the report's (category, quartier) wins over the category's default (quartier ``*``); a report
+    with neither gets no partner (``NULL``: a missing route, shown to the coordinator).
+
+    Parameters
+    ----------
+    category, neighbourhood
+        The report's columns: of ``reports`` (:func:`route_reports`) or of any table of reports to be stored,
+        e.g. ``sa.literal_column("stage_0.reports_3.category")`` for a staged chunk
+        (:meth:`geo.store.database.Store.load_staged`), so that a report is routed by the statement storing it.
+    """
+    routes = conn.execute(sa.select(routing.c.category, routing.c.neighbourhood, routing.c.partner)
+                          .order_by(routing.c.category, routing.c.neighbourhood).limit(_CASE_ROUTES + 1)).all()
+    if not routes:
+        return None
+    if len(routes) > _CASE_ROUTES:
+        exact = routing.alias("exact_route")
+        default = routing.alias("default_route")
+        return sa.func.coalesce(
+            sa.select(exact.c.partner).where(exact.c.category == category,
+                                             exact.c.neighbourhood == neighbourhood).scalar_subquery(),
+            sa.select(default.c.partner).where(default.c.category == category,
+                                               default.c.neighbourhood == DEFAULT_NEIGHBOURHOOD).scalar_subquery(),
+        )
+    # the table written into the statement: a third faster than looking it up for each of a million rows
+    per_category: dict[str, dict[str, str]] = {}
+    for category_code, place, partner_id in routes:
+        per_category.setdefault(category_code, {})[place] = partner_id
+    whens = []
+    for category_code, places in per_category.items():
+        default_id = places.get(DEFAULT_NEIGHBOURHOOD)
+        otherwise = sa.null() if default_id is None else sa.literal(default_id)
+        exact_routes = [(neighbourhood == place, sa.literal(pid)) for place, pid in places.items()
+                        if place != DEFAULT_NEIGHBOURHOOD]
+        value = sa.case(*exact_routes, else_=otherwise) if exact_routes else otherwise
+        whens.append((category == category_code, value))
+    return sa.case(*whens, else_=sa.null())
+
+
 def route_reports(conn: sa.Connection, *, where: sa.ColumnElement[bool] | None = None) -> int:
     """Set ``partner`` of the reports matching ``where`` (all when ``None``) from the routing table.
 
-    A route for the report's (category, quartier) wins over the category's default (quartier ``*``); a report
-    with neither gets no partner (``NULL``: a missing route, shown to the coordinator). Does nothing when the
-    routing table is empty.
+    See :func:`partner_expression`. Does nothing when the routing table is empty.
 
     Returns
     -------
     int
         The number of reports the statement visited.
     """
-    routes = conn.execute(sa.select(routing.c.category, routing.c.neighbourhood, routing.c.partner)
-                          .order_by(routing.c.category, routing.c.neighbourhood).limit(_CASE_ROUTES + 1)).all()
-    if not routes:
+    partner = partner_expression(conn, reports.c.category, reports.c.neighbourhood)
+    if partner is None:
         return 0
-    if len(routes) <= _CASE_ROUTES:
-        # the table written into the statement: a third faster than looking it up for each of a million rows
-        per_category: dict[str, dict[str, str]] = {}
-        for category, place, partner_id in routes:
-            per_category.setdefault(category, {})[place] = partner_id
-        whens = []
-        for category, places in per_category.items():
-            default_id = places.get(DEFAULT_NEIGHBOURHOOD)
-            otherwise = sa.null() if default_id is None else sa.literal(default_id)
-            exact = [(reports.c.neighbourhood == place, sa.literal(pid)) for place, pid in places.items()
-                     if place != DEFAULT_NEIGHBOURHOOD]
-            value = sa.case(*exact, else_=otherwise) if exact else otherwise
-            whens.append((reports.c.category == category, value))
-        partner = sa.case(*whens, else_=sa.null())
-    else:
-        exact = routing.alias("exact_route")
-        default = routing.alias("default_route")
-        partner = sa.func.coalesce(
-            sa.select(exact.c.partner).where(exact.c.category == reports.c.category,
-                                             exact.c.neighbourhood == reports.c.neighbourhood).scalar_subquery(),
-            sa.select(default.c.partner).where(default.c.category == reports.c.category,
-                                               default.c.neighbourhood == DEFAULT_NEIGHBOURHOOD).scalar_subquery(),
-        )
     statement = reports.update().values(partner=partner)
     if where is not None:
         statement = statement.where(where)

@@ -212,6 +212,41 @@ def test_both_routing_statements_agree(registry, taxonomy, tmp_path, monkeypatch
         assert routed[r.id] == route(registry, r.category, r.neighbourhood), (r.category, r.neighbourhood)
 
 
+@pytest.mark.parametrize("case_routes", [400, 1], ids=["routes-in-statement", "routes-looked-up"])
+def test_imported_batch_is_routed_as_the_same_reports_typed_one_by_one(registry, taxonomy, tmp_path, monkeypatch,
+                                                                       case_routes):
+    """The bulk load routes in its INSERT … SELECT; the field form routes each report after storing it."""
+    from geo.store import workflow_schema
+
+    monkeypatch.setattr(workflow_schema, "_CASE_ROUTES", case_routes)
+    cases = [(category, point) for category in ("tags", "eclairage", "parties_communes", "rodeo", "voirie")
+             for point in (NORTH_POINT, SOUTH_POINT, OUTSIDE_POINT)]
+    lines = ["date;latitude;longitude;categorie"] + [
+        f"0{1 + i // 10}/10/2026 {10 + i % 10}:00;{lat};{lon};{category}" for i, (category, (lat, lon)) in
+        enumerate(cases)]
+    summary = import_file(registry, write(tmp_path / "s.csv", "\n".join(lines) + "\n"), taxonomy=taxonomy,
+                          chunk_rows=4, workers=0)  # several staged chunks, each loaded by its own statement
+    assert summary.stored == len(cases)
+    start = pd.Timestamp("2026-09-01T08:00", tz="Europe/Paris")
+    for i, (category, (lat, lon)) in enumerate(cases):
+        typed = record_report(registry, FieldEntry(lat=lat, lon=lon, category=category,
+                                                   observed_at=start + pd.Timedelta(minutes=i)), taxonomy=taxonomy)
+        assert typed.ok, typed.errors
+    reports = registry.read_reports(columns=("id", "batch_id", "category", "neighbourhood"))
+    routed = partners_of(registry)
+    place = {r.id: None if pd.isna(r.neighbourhood) else r.neighbourhood for r in reports.itertuples()}
+    imported = {(r.category, place[r.id]): routed[r.id] for r in reports.itertuples()
+                if r.batch_id == summary.batch_id}
+    typed_one_by_one = {(r.category, place[r.id]): routed[r.id] for r in reports.itertuples()
+                        if r.batch_id != summary.batch_id}
+    assert len(imported) == len(cases) and len(reports) == 2 * len(cases)
+    assert imported == typed_one_by_one
+    # every kind of route is exercised: exact quartier, category default, outside the territory, none
+    assert imported[("eclairage", "nord")] == "ville" and imported[("tags", "sud")] == "police"
+    assert imported[("tags", None)] == "ville" and imported[("parties_communes", "nord")] == "bailleur"
+    assert imported[("rodeo", "sud")] is None and imported[("eclairage", None)] is None
+
+
 def test_changing_category_reroutes(registry, taxonomy, tmp_path):
     path = write(tmp_path / "c.csv", "date;latitude;longitude;categorie\n"
                  f"01/10/2026 10:00;{SOUTH_POINT[0]};{SOUTH_POINT[1]};Lampe cassée\n")
