@@ -26,11 +26,11 @@ def button(at, label: str):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_on_demo_and_empty_store(app, page, tmp_path):
+def test_page_renders_on_demo_and_empty_store(app, page, db_url):
     at = app(page)
     no_exception(at)
     assert at.title
-    empty = app(page, db=f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    empty = app(page, db=db_url)
     no_exception(empty)
 
 
