@@ -2,10 +2,11 @@
 
 Two real ``streamlit run dashboard.py`` servers on 127.0.0.1 share one throwaway PostgreSQL/PostGIS database (each
 with its own snapshot cache folder, as on two hosts). A field report is saved through instance A's Saisie page in
-Chromium; instance B's Carte page, open in another browser, is rerun until its count of reports includes it. The
-commit's time is taken from the database itself (a thread watches the data version); B's screen time from the
-browser (a MutationObserver on the caption). B's caches are keyed on the data version (``ui/loaders.py``), so no
-cached frame may hide the write once the version has been re-read.
+Chromium; instance B's Carte page, open in another browser, is rerun over and over. The commit's time is taken from
+the database itself (a thread watches the data version). Every rerun of B asked one second or more after the commit
+must count the new report: B's caches are keyed on the data version (``ui/loaders.py``), itself re-read at most
+every half second, so no cached frame may hide the write longer. When the new count first reached B's screen is
+printed (a figure, not a timed assertion: it adds the page's own rerun time, seconds on a loaded machine).
 """
 
 from __future__ import annotations
@@ -120,31 +121,29 @@ def test_two_instances_on_one_postgresql_see_each_others_writes_within_a_second(
             commit = CommitWatch(url)
             try:
                 form.get_by_role("button", name="Enregistrer").click()
-                # B reruns over and over (Streamlit's "r" key) while A saves, until B's count includes the report
-                stale_after_bound, reruns = [], []
-                deadline = time.monotonic() + 60
-                while page_b.evaluate("window.__seenAt") is None:
-                    assert time.monotonic() < deadline, "instance B never showed the report"
+                # B reruns over and over (Streamlit's "r" key) while A saves, until one of its reruns was asked
+                # WITHIN_S or more after the commit: that one, and every later one, must show the report.
+                reruns: list[tuple[float, float, int]] = []  # (asked, ended, count shown), epoch seconds
+                deadline = time.monotonic() + 120
+                while commit.committed_at is None or reruns[-1][0] < commit.committed_at + WITHIN_S:
+                    assert time.monotonic() < deadline, "instance A's write was never seen in the database"
                     runs = page_b.evaluate("window.__runs")
                     asked = time.time()
                     page_b.locator("body").press("r")
                     page_b.wait_for_function(_RUN_OVER, arg=runs, timeout=30_000)
-                    reruns.append((asked, time.time(), page_b.evaluate("window.__seenAt") is not None))
-                    if (page_b.evaluate("window.__seenAt") is None and commit.committed_at is not None
-                            and asked >= commit.committed_at + WITHIN_S):
-                        stale_after_bound.append(round(asked - commit.committed_at, 3))
+                    reruns.append((asked, time.time(), carte_count(page_b)))
             finally:
                 commit.stop()
             expect(page_a.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text("enregistré")
-            assert commit.committed_at is not None
-            seen = page_b.evaluate("window.__seenAt") / 1000
             t0 = commit.committed_at
-            latency = seen - t0
-            print(f"\ninstance B showed instance A's report {latency:.3f} s after its commit; B's reruns (asked, "
-                  f"ended, seen; s from the commit): "
-                  f"{[(round(a - t0, 2), round(e - t0, 2), s) for a, e, s in reruns]}")
-            assert not stale_after_bound, f"B's reruns asked {stale_after_bound} s after the commit showed old data"
-            assert 0 < latency <= WITHIN_S, f"instance B showed the report {latency:.3f} s after the commit"
-            assert carte_count(page_b) == before + 1
+            first_seen = page_b.evaluate("window.__seenAt")
+            print(f"\ninstance B's Carte: reruns (asked, ended: s from instance A's commit; count shown): "
+                  f"{[(round(a - t0, 2), round(e - t0, 2), n) for a, e, n in reruns]}; the new count on screen "
+                  f"{'never' if first_seen is None else f'{first_seen / 1000 - t0:.2f} s after the commit'}")
+            assert all(n == before for a, _, n in reruns if a < t0 - 0.5), "B's count changed before the write"
+            late = [(round(a - t0, 2), n) for a, _, n in reruns if a >= t0 + WITHIN_S]
+            assert late and all(n == before + 1 for _, n in late), (
+                f"B's reruns asked {WITHIN_S} s or more after A's write showed an old count: {late}")
+            assert first_seen is not None
             for watch, name in ((watch_a, "A"), (watch_b, "B")):
                 assert not watch.problems(), f"instance {name}: {watch.problems()}"
