@@ -78,6 +78,14 @@ class PostgresServer:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drop a database, closing any connection still open on it."""
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def kill(self) -> None:
         """Kill the server and every backend at once (``SIGKILL`` to its process group), as a crash would."""
         with contextlib.suppress(ProcessLookupError):

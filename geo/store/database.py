@@ -59,7 +59,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI object
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    # A field report waits for an import's load transaction rather than fail: on a busy machine the load of a
+    # 1M-row file and 8 writers held a writer back longer than 10 s ("database is locked").
+    cur.execute("PRAGMA busy_timeout=60000")
     cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: bulk imports touch large B-trees
     cur.close()
 

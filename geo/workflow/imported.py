@@ -124,4 +124,9 @@ def _insert_undated(store: Store, batch_id: int, *, imported_at: int) -> int:
     ).where(table.c.batch_id == batch_id, table.c.status != "nouveau", ~has_history)
     columns = ["report_id", "changed_at", "changed_by", "from_status", "to_status", "note", "recorded_at", "origin"]
     with store.transaction() as conn:
+        if not store.is_sqlite:
+            # PostgreSQL plans NOT EXISTS on a (near) empty ``status_history`` as a nested loop scanning it once per
+            # report, the pages this INSERT adds included: quadratic (40,000 reports 23 s; a 1M-row import did not
+            # end in 18 min). A hash anti-join reads it once (0.5 s for the 40,000).
+            conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
         return int(conn.execute(history.insert().from_select(columns, rows)).rowcount)

@@ -1,8 +1,15 @@
-"""Stores for the page tests: the demo store (built once) and an empty one."""
+"""Stores for the page tests: the demo store (built once per backend, copied for tests that write).
+
+The page tests run on every backend of ``VEILLE_TEST_BACKENDS`` (``backend`` fixture, tests/conftest.py): an empty
+store is the ``db_url`` fixture, the demo store ``demo_db`` (shared, read only) or ``demo_copy`` (private).
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,26 +23,72 @@ from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
+_COPIES = itertools.count()
+
+
+def _build_demo(url: str) -> Store:
+    store = Store(url)
+    end = pd.Timestamp.now(tz="Europe/Paris").floor("h")
+    build_demo_store(store, taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"), reports=5_000, seed=7, end=end)
+    return store
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
-    end = pd.Timestamp.now(tz="Europe/Paris").floor("h")
-    store = Store(url)
-    build_demo_store(store, taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"), reports=5_000, seed=7, end=end)
+def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite demo store, built once for the session."""
+    store = _build_demo(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}")
     with store.engine.connect() as conn:  # fold the WAL into the file so that it can be copied
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     store.engine.dispose()
-    return url
+    return store.url
+
+
+@pytest.fixture(scope="session")
+def postgres_demo(postgres_server) -> tuple[str, str]:
+    """The PostgreSQL demo store, built once for the session: ``(template name, URL of a shared copy)``.
+
+    Nothing stays connected to the template database (PostgreSQL copies a database only when nobody is
+    connected to it); readers share one copy of it, each writer gets its own (:func:`demo_copy`).
+    """
+    template = f"demo_template_{os.getpid()}"
+    store = _build_demo(postgres_server.create_database(template))
+    store.engine.dispose()
+    return template, postgres_server.create_database(f"demo_{os.getpid()}", template=template)
 
 
 @pytest.fixture
-def demo_copy(demo_db: str, tmp_path: Path) -> str:
+def demo_db(backend: str, request: pytest.FixtureRequest) -> str:
+    """Return the URL of the demo store of ``backend``, shared by every test: read it, never write to it."""
+    if backend == "sqlite":
+        return request.getfixturevalue("sqlite_demo")
+    return request.getfixturevalue("postgres_demo")[1]
+
+
+@pytest.fixture
+def demo_copy(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """Return the URL of a private copy of the demo store, for tests that write."""
-    target = tmp_path / "demo-copy.sqlite"
-    shutil.copy(demo_db.removeprefix("sqlite:///"), target)
-    return f"sqlite:///{target}"
+    if backend == "sqlite":
+        target = tmp_path / "demo-copy.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_demo").removeprefix("sqlite:///"), target)
+        yield f"sqlite:///{target}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    template, _ = request.getfixturevalue("postgres_demo")
+    name = f"demo_{os.getpid()}_{next(_COPIES)}"
+    yield server.create_database(name, template=template)
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshot_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the snapshots of PostgreSQL stores in this session's folder (the names of test databases recur)."""
+    previous = os.environ.get("VEILLE_CACHE_DIR")
+    os.environ["VEILLE_CACHE_DIR"] = str(tmp_path_factory.mktemp("veille-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("VEILLE_CACHE_DIR", None)
+    else:
+        os.environ["VEILLE_CACHE_DIR"] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,8 @@ PAGE = "pages/import_donnees.py"
 
 
 @pytest.fixture
-def store_with_batches(tmp_path) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'lots.sqlite'}")
+def store_with_batches(db_url) -> Store:
+    store = Store(db_url)
     install_territory(store, make_territory(), source_name="test")
     taxonomy = load_taxonomy(DATA_DIR / "taxonomy.json")
     import_file(store, FIXTURES / "kobo_veille.csv", taxonomy=taxonomy)

@@ -23,8 +23,8 @@ def test_page_renders_on_demo_store(app, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_on_empty_store(app, page, tmp_path):
-    at = app(page, db=f"sqlite:///{tmp_path / 'empty.sqlite'}")
+def test_page_renders_on_empty_store(app, page, db_url):
+    at = app(page, db=db_url)
     no_exception(at)
     if page in ("pages/accueil.py", "pages/carte.py"):
         text = " ".join(i.value for i in at.info)
@@ -276,8 +276,8 @@ def test_french_script_is_injected_once_per_run(app):
     assert sum("__veilleSidebar" in b for b in bodies) == 1
 
 
-def test_empty_store_offers_the_demo_and_loads_it(app, tmp_path):
-    at = app("pages/accueil.py", db=f"sqlite:///{tmp_path / 'vide.sqlite'}")
+def test_empty_store_offers_the_demo_and_loads_it(app, db_url):
+    at = app("pages/accueil.py", db=db_url)
     at.button(key="vide_demo").click().run()
     no_exception(at)
     assert metric(at, "Signalements") >= 0

@@ -53,8 +53,8 @@ def test_tendances_groupings_and_period(app):
     assert "Centre-ville" in set(trends["Série"])
 
 
-def test_tendances_on_an_empty_store(app, tmp_path):
-    at = app("pages/tendances.py", db=f"sqlite:///{tmp_path / 'vide.sqlite'}")
+def test_tendances_on_an_empty_store(app, db_url):
+    at = app("pages/tendances.py", db=db_url)
     no_exception(at)
     assert any("Aucun signalement" in i.value for i in at.info)
 

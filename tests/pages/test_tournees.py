@@ -16,8 +16,8 @@ def button(at, key):
     return next(b for b in at.button if b.key == key)
 
 
-def test_page_renders_on_empty_store(app, tmp_path):
-    at = app("pages/tournees.py", db=f"sqlite:///{tmp_path / 'empty.sqlite'}")
+def test_page_renders_on_empty_store(app, db_url):
+    at = app("pages/tournees.py", db=db_url)
     no_exception(at)
     assert at.title[0].value == "Tournées"
     assert any("Aucun plan enregistré" in i.value for i in at.info)

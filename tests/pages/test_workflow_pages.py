@@ -26,11 +26,11 @@ def button(at, label: str):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_on_demo_and_empty_store(app, page, tmp_path):
+def test_page_renders_on_demo_and_empty_store(app, page, db_url):
     at = app(page)
     no_exception(at)
     assert at.title
-    empty = app(page, db=f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    empty = app(page, db=db_url)
     no_exception(empty)
 
 
@@ -87,7 +87,7 @@ def test_partenaires_shows_missing_routes(app, demo_copy):
     store = Store(demo_copy)
     routes = read_routing(store)
     replace_routing(store, routes[routes["category"] != "rodeo"], taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"))
-    refresh()  # as a page does after writing: the data version is otherwise re-read at most once a second
+    refresh()  # as a page does after writing: the data version is otherwise re-read at most every half second
     at = app("pages/partenaires.py", db=demo_copy)
     no_exception(at)
     warning = " ".join(w.value for w in at.warning)

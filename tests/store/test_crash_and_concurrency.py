@@ -1,8 +1,8 @@
 """Proofs under crashes and concurrency, on each backend: an import is all or nothing, field entry never waits
 for it to fail, and a killed import (or a killed PostgreSQL) leaves a store that a re-run completes exactly once.
 
-Sizes are scaled down from the issue's (1M rows, 8 x 1,000 writers) so that the suite stays minutes long on two
-cores; ``bench/scale.py`` runs the full sizes.
+Sizes are scaled down from the issue's (1M rows, 8 x 1,000 writers) for quick loops; the full-size writers proof is
+``tests/store/test_concurrency_full_size.py`` (marked ``slow``, in the default run).
 """
 
 from __future__ import annotations
