@@ -33,6 +33,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -170,8 +171,8 @@ def bench_size(n: int, work: Path, *, postgres: bool, render: bool, sqlite: bool
         seconds, _, _ = run_geo(sqlite_demo, "demo", "--reports", str(n))
         rows = export_csv(sqlite_demo, csv_path)
         print(f"  demo store built in {seconds:.1f} s; CSV of {rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB")
-    for stale in work.glob(f"import_{n}.sqlite*"):  # every run imports into a new store
-        stale.unlink()
+    for stale in work.glob(f"import_{n}.sqlite*"):  # every run imports into a new store (and snapshots)
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
 
     urls = {"sqlite": f"sqlite:///{work / f'import_{n}.sqlite'}"} if sqlite else {}
     server_cm = None
