@@ -241,7 +241,10 @@ def test_no_masked_count_can_be_recomputed_from_everything_a_partner_takes_away(
     start = None if days is None else pd.Timestamp.now(tz="Europe/Paris").floor("D") - pd.Timedelta(days=days)
     now = pd.Timestamp.now(tz="Europe/Paris")
     knowledge = _read_everything(_exports(store, partner, start, tmp_path, now=now))
-    assert knowledge.pdf_rows == len(knowledge.rows) and knowledge.items  # every source was read
+    assert knowledge.pdf_rows == len(knowledge.rows)  # every source was read
+    # over all dates every partner has listed items; over 90 days a small partner's may all be withheld, depending
+    # on the hour the demo store was built (its reports end at that hour, the window starts at midnight)
+    assert knowledge.items or days is not None
     ranges = _ranges(knowledge, _listing(store, partner, start, now))
     assert ranges, "this period should hold masked counts"
     recovered = {f"{q} / {COLUMNS[c]}": lo for (q, c), (lo, hi) in ranges.items() if lo == hi}
