@@ -8,56 +8,20 @@ from folium.template import Template
 
 from geo.maps.explorer import DEFAULT_CENTER, MAX_ZOOM
 from geo.sharing.network_view import NetworkFigures
-from geo.sharing.partner_map import CLASS_COLOURS, safe_json
+from geo.sharing.partner_map import CLASS_COLOURS, SCRIPT_HEAD, SCRIPT_TAIL, safe_json
 from geo.sharing.privacy import COUNT_CLASSES, MASKED_CLASS
 
 __all__ = ["build_network_map"]
 
 
 class _NetworkLayer(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var data = {{ this.data_json }};
-            function tip(lines) {
-                var box = document.createElement("div");
-                lines.forEach(function (line, i) {
-                    var row = document.createElement(i === 0 ? "strong" : "div");
-                    row.textContent = line;
-                    box.appendChild(row);
-                });
-                return box;
-            }
+    _template = Template(SCRIPT_HEAD + """
             L.geoJSON(data.quartiers, {
                 style: function (f) { return {color: "#555", weight: 1, fillOpacity: 0.55,
                                               fillColor: data.colours[f.properties.classe] || "#f7f7f7"}; },
                 onEachFeature: function (f, layer) { layer.bindTooltip(tip(f.properties.lines), {sticky: true}); }
             }).addTo(map);
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "veille-legend");
-                div.style.cssText = "background:rgba(255,255,255,.9);padding:6px 10px;font:12px sans-serif;" +
-                                    "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)";
-                div.appendChild(tip([data.legend_title]));
-                data.legend.forEach(function (label) {
-                    var row = document.createElement("div");
-                    var sw = document.createElement("span");
-                    sw.style.cssText = "display:inline-block;width:12px;height:12px;margin-right:6px;" +
-                                       "border:1px solid #777;vertical-align:middle;background:" + data.colours[label];
-                    row.appendChild(sw);
-                    row.appendChild(document.createTextNode(label));
-                    div.appendChild(row);
-                });
-                return div;
-            };
-            legend.addTo(map);
-            if (data.bounds) { map.fitBounds(data.bounds); }
-        })();
-        {% endmacro %}
-        """
-    )
+""" + SCRIPT_TAIL)
 
     def __init__(self, data: dict) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from folium.template import Template
 from geo.maps.explorer import DEFAULT_CENTER, MAX_ZOOM
 from geo.sharing.privacy import COUNT_CLASSES, MASKED_CLASS, PartnerView, grid_cells, quartier_classes
 
-__all__ = ["CLASS_COLOURS", "build_partner_map", "safe_json"]
+__all__ = ["CLASS_COLOURS", "SCRIPT_HEAD", "SCRIPT_TAIL", "build_partner_map", "safe_json"]
 
 CLASS_COLOURS: Final = {"0": "#f7f7f7", "< 3": "#fee5d9", "3 à 9": "#fcae91", "10 à 29": "#fb6a4a",
                         "30 et plus": "#cb181d", MASKED_CLASS: "#bdbdbd"}
@@ -30,9 +30,9 @@ def safe_json(value: object) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-class _PartnerLayers(MacroElement):
-    _template = Template(
-        """
+# The parts of a map script both the partner and the réseau maps use: the data, a tooltip whose lines are set as
+# text (never HTML), and the legend of count classes with the fit to the bounds.
+SCRIPT_HEAD: Final = """
         {% macro script(this, kwargs) %}
         (function () {
             var map = {{ this._parent.get_name() }};
@@ -46,20 +46,8 @@ class _PartnerLayers(MacroElement):
                 });
                 return box;
             }
-            var quartiers = L.geoJSON(data.quartiers, {
-                style: function (f) { return {color: "#555", weight: 1, fillOpacity: 0.55,
-                                              fillColor: data.colours[f.properties.classe] || "#f7f7f7"}; },
-                onEachFeature: function (f, layer) { layer.bindTooltip(tip(f.properties.lines), {sticky: true}); }
-            });
-            var cells = L.featureGroup(data.cells.map(function (c) {
-                return L.circleMarker([c.lat, c.lon], {radius: data.radius[c.classe] || 5, weight: 1,
-                    color: "#333", fillColor: data.colours[c.classe] || "#999", fillOpacity: 0.85})
-                    .bindTooltip(tip(c.lines));
-            }));
-            quartiers.addTo(map);
-            cells.addTo(map);
-            L.control.layers(null, {"Quartiers": quartiers, "Lieux (généralisés)": cells},
-                             {collapsed: false}).addTo(map);
+"""
+SCRIPT_TAIL: Final = """
             var legend = L.control({position: "bottomright"});
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "veille-legend");
@@ -81,8 +69,26 @@ class _PartnerLayers(MacroElement):
             if (data.bounds) { map.fitBounds(data.bounds); }
         })();
         {% endmacro %}
-        """
-    )
+"""
+
+
+class _PartnerLayers(MacroElement):
+    _template = Template(SCRIPT_HEAD + """
+            var quartiers = L.geoJSON(data.quartiers, {
+                style: function (f) { return {color: "#555", weight: 1, fillOpacity: 0.55,
+                                              fillColor: data.colours[f.properties.classe] || "#f7f7f7"}; },
+                onEachFeature: function (f, layer) { layer.bindTooltip(tip(f.properties.lines), {sticky: true}); }
+            });
+            var cells = L.featureGroup(data.cells.map(function (c) {
+                return L.circleMarker([c.lat, c.lon], {radius: data.radius[c.classe] || 5, weight: 1,
+                    color: "#333", fillColor: data.colours[c.classe] || "#999", fillOpacity: 0.85})
+                    .bindTooltip(tip(c.lines));
+            }));
+            quartiers.addTo(map);
+            cells.addTo(map);
+            L.control.layers(null, {"Quartiers": quartiers, "Lieux (généralisés)": cells},
+                             {collapsed: false}).addTo(map);
+""" + SCRIPT_TAIL)
 
     def __init__(self, data: dict) -> None:
         super().__init__()
