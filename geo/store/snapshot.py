@@ -8,7 +8,9 @@ it when it is missing.
 
 For an SQLite store the snapshot is written by a child process that reads the database with the ADBC SQLite
 driver (five times faster than the DBAPI path): two SQLite libraries must never hold locks on the same file in
-one process, since closing a descriptor in one drops the POSIX locks of the other. The child reads the data
+one process, since closing a descriptor in one drops the POSIX locks of the other. A PostgreSQL store's
+snapshot is read by the ADBC PostgreSQL driver (:mod:`geo.store.snapshot_postgres`, binary ``COPY`` into Arrow);
+another database's through SQLAlchemy, a server-side cursor at a time. The child reads the data
 version and the reports inside one read transaction, so the file's name always matches its content. Files are
 written under a temporary name and renamed into place, so concurrent builders and readers in other processes
 only ever see complete files.
@@ -34,6 +36,7 @@ import sqlalchemy as sa
 from geo.errors import StoreError
 from geo.store.database import Store
 from geo.store.snapshot_files import DICTIONARY_COLUMNS, snapshot_path, write_snapshot
+from geo.store.snapshot_postgres import read_reports_arrow
 
 __all__ = ["SNAPSHOT_EXCLUDED", "DICTIONARY_COLUMNS", "snapshot_dir", "ensure_snapshot", "read_snapshot",
            "snapshot_columns", "load_reports", "release_unused_memory"]
@@ -109,7 +112,16 @@ def ensure_snapshot(store: Store) -> Path:
     columns = snapshot_columns(store)
     if store.is_sqlite and sa.engine.make_url(store.url).database not in (None, "", ":memory:"):
         return _build_in_child(store, folder, columns)
+    if sa.engine.make_url(store.url).get_backend_name() == "postgresql":
+        version, table = read_reports_arrow(store.url, columns, schema_name=store.schema_name)
+        return write_snapshot(_wide_integers(table), folder, version)
     return _build_in_process(store, folder, columns)
+
+
+def _wide_integers(table: pa.Table) -> pa.Table:
+    """Return ``table`` with int64 integers and no driver metadata, as the other ways of building a snapshot give."""
+    fields = [pa.field(f.name, pa.int64() if pa.types.is_integer(f.type) else f.type) for f in table.schema]
+    return table.cast(pa.schema(fields))
 
 
 def read_snapshot(
