@@ -30,39 +30,6 @@ IMPORT_ROWS = 1_000_000
 WRITERS = 8
 REPORTS_PER_WRITER = 1_000
 
-# One field writer: a separate interpreter (multiprocessing under pytest re-runs an AppTest's ``__main__``)
-# storing its reports one by one through the function the Saisie page calls, with the times of its first and
-# last write. Positions lie inside the demo territory (Dijon), each writer on its own rows of a grid.
-WRITER = """
-import json, sys, time
-import pandas as pd
-from geo.ingest.entry import FieldEntry, record_report
-from geo.settings import DATA_DIR
-from geo.store.database import Store
-from geo.taxonomy import load_taxonomy
-
-url, number, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-store, taxonomy = Store(url), load_taxonomy(DATA_DIR / "taxonomy.json")
-now = pd.Timestamp.now(tz="Europe/Paris")
-stored, errors, first, last = [], [], None, None
-for i in range(count):
-    entry = FieldEntry(lat=47.305 + number * 0.004 + (i // 100) * 0.0004, lon=5.01 + (i % 100) * 0.0008,
-                       category=("tags", "eclairage", "voirie")[i % 3], severity=1 + i % 3,
-                       observed_at=now - pd.Timedelta(minutes=i + number * 2000), team=f"Équipe {number}",
-                       description=f"saisie {number}-{i}")
-    try:
-        result = record_report(store, entry, taxonomy=taxonomy, now=now)
-    except Exception as exc:  # every error a mediator would see
-        errors.append(repr(exc))
-        continue
-    if result.errors:
-        errors.append(json.dumps(result.errors, ensure_ascii=False))
-    else:
-        stored.append(result.report_id)
-    last = time.time()
-    first = first or last
-print(json.dumps({"stored": stored, "errors": errors, "first": first, "last": last}))
-"""
 
 
 def _bench_ingest():
@@ -97,7 +64,7 @@ def test_eight_writers_of_a_thousand_reports_during_a_million_row_import(db_url,
     waiter = threading.Thread(target=wait_import)
     waiter.start()
     wait_for_staging(importer, scratch_root(db_url), timeout=300)
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, db_url, str(n), str(REPORTS_PER_WRITER)],
+    writers = [subprocess.Popen([sys.executable, "-m", "tests.field_writer", db_url, str(n), str(REPORTS_PER_WRITER)],
                                 cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for n in range(WRITERS)]
     answers, stderrs = [], []

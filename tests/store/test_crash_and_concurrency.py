@@ -112,32 +112,6 @@ def wait_for_load(process: subprocess.Popen, url: str, timeout: float = 300) -> 
     raise AssertionError("the import's load was never seen")
 
 
-WRITER = """
-import json, sys
-import pandas as pd
-from geo.ingest.entry import FieldEntry, record_report
-from geo.settings import DATA_DIR
-from geo.store.database import Store
-from geo.taxonomy import load_taxonomy
-
-url, number, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-store, taxonomy = Store(url), load_taxonomy(DATA_DIR / "taxonomy.json")
-now = pd.Timestamp.now(tz="Europe/Paris")
-stored, errors = [], []
-for i in range(count):
-    entry = FieldEntry(lat=47.30 + number * 0.004, lon=5.02 + i * 0.0005, category="tags",
-                       observed_at=now - pd.Timedelta(minutes=i + number * 100), team=f"Équipe {number}")
-    try:
-        result = record_report(store, entry, taxonomy=taxonomy, now=now)
-    except Exception as exc:  # every error a mediator would see
-        errors.append(repr(exc))
-        continue
-    if result.errors:
-        errors.append(json.dumps(result.errors, ensure_ascii=False))
-    else:
-        stored.append(result.report_id)
-print(json.dumps({"stored": stored, "errors": errors}))
-"""
 
 
 @pytest.fixture
@@ -152,7 +126,8 @@ def test_field_writers_during_a_large_import_all_succeed_once(territory_url, tmp
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_staging(importer, scratch_root(territory_url))
     # field writers as separate interpreters (multiprocessing under pytest re-runs an AppTest's ``__main__``)
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, territory_url, str(n), str(REPORTS_PER_WRITER)],
+    writers = [subprocess.Popen([sys.executable, "-m", "tests.field_writer", territory_url, str(n),
+                                 str(REPORTS_PER_WRITER)],
                                 cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for n in range(WRITERS)]
     results = []
