@@ -8,6 +8,7 @@ import sys
 
 from geo.analysis.aggregation import local_bounds
 from geo.cli.output import emit, say
+from geo.cli.scope import structure_runs
 from geo.errors import InputError
 from geo.settings import Settings
 from geo.sharing import accounts
@@ -56,19 +57,33 @@ def _cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     from geo.sharing.retention import apply_retention, plan_retention  # noqa: PLC0415 - idem
 
-    store = Store(settings.db_url)
     months = args.months or load_sharing_settings().retention_months
-    if args.apply:
-        plan = apply_retention(store, months=months, by=_CLI_LOGIN)
-        say(f"{plan.reports} signalements antérieurs au {plan.cutoff[:10]} anonymisés (description, auteur, ligne "
-            f"brute, photos) ; {plan.files} fichiers importés supprimés, {plan.files_kept} conservés.")
-    else:
-        plan = plan_retention(store, months=months)
-        say(f"Simulation (rien n'est modifié ; --apply pour appliquer) : {plan.reports} signalements antérieurs au "
-            f"{plan.cutoff[:10]} seraient anonymisés (description, auteur, ligne brute, photos) ; {plan.files} "
-            f"fichiers importés seraient supprimés ({plan.files_kept} conservés car ils ont des signalements "
-            f"plus récents) ; {plan.quarantine_rows} lignes en quarantaine vidées.")
-    emit(plan.summary())
+    # run once by cron for the whole database: every structure in turn (the named one with --structure)
+    runs = structure_runs(settings, named=args.structure_code)
+    plans = []
+    for run in runs:
+        store, prefix = Store(run.settings.db_url), run.prefix()
+        if args.apply:
+            plan = apply_retention(store, months=months, by=_CLI_LOGIN)
+            say(f"{prefix}{plan.reports} signalements antérieurs au {plan.cutoff[:10]} anonymisés (description, "
+                f"auteur, ligne brute, photos) ; {plan.files} fichiers importés supprimés, {plan.files_kept} "
+                "conservés.")
+        else:
+            plan = plan_retention(store, months=months)
+            say(f"{prefix}Simulation (rien n'est modifié ; --apply pour appliquer) : {plan.reports} signalements "
+                f"antérieurs au {plan.cutoff[:10]} seraient anonymisés (description, auteur, ligne brute, photos) ; "
+                f"{plan.files} fichiers importés seraient supprimés ({plan.files_kept} conservés car ils ont des "
+                f"signalements plus récents) ; {plan.quarantine_rows} lignes en quarantaine vidées.")
+        plans.append((run, plan.summary()))
+    if len(plans) == 1 and plans[0][0].code is None:
+        emit(plans[0][1])
+        return 0
+    # the same keys as for one structure, added up, and each structure's own figures
+    summary = dict(plans[0][1])
+    for key in ("reports", "files", "files_kept", "quarantine_rows", "photos"):
+        summary[key] = sum(p[key] for _, p in plans)
+    summary["by_structure"] = [{"structure": run.code, **plan} for run, plan in plans]
+    emit(summary)
     return 0
 
 
