@@ -20,7 +20,8 @@ from geo.taxonomy import load_taxonomy
 _CLI_LOGIN = "cli"
 
 
-def _read_password(args: argparse.Namespace) -> str:
+def read_password(args: argparse.Namespace) -> str:
+    """Return the password read on standard input (``--password-stdin``) or asked twice on the terminal."""
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -38,7 +39,7 @@ def _cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_url)
     if args.partner:
         partner_scope(store, args.partner, taxonomy=load_taxonomy(settings.taxonomy_path))
-    user = accounts.create_user(store, args.login, _read_password(args), role=args.role, partner_id=args.partner,
+    user = accounts.create_user(store, args.login, read_password(args), role=args.role, partner_id=args.partner,
                                 display_name=args.name, created_by=_CLI_LOGIN)
     say(f"compte {user.login} créé ({ROLES[user.role]})")
     emit({"login": user.login, "role": user.role, "partner": user.partner_id})
