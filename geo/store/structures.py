@@ -35,6 +35,8 @@ __all__ = ["Structure", "URL_PARAMETER", "split_url", "scoped_url", "schema_for"
 
 URL_PARAMETER = "structure"
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+STRUCTURE_SCHEMA = re.compile(r"^veille_[a-z][a-z0-9_]{1,31}$")
+"""The PostgreSQL schemas of the structures (:func:`schema_for`)."""
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,10 @@ def advance_data_versions(url: str, floor: dict[str, int]) -> None:
         store = Store(url, structure=structure.code)
         try:
             with store.engine.begin() as conn:
-                version = max(floor.get(structure.code, 0), int(store._get_meta(conn, "data_version") or 0)) + 1
+                own = int(store._get_meta(conn, "data_version") or 0)
+                # the clock too: a structure the restore brings back may have lived on, past its backed-up
+                # version, before it was removed (its floor is not known any more)
+                version = max(floor.get(structure.code, 0), own, fresh_data_version()) + 1
                 store._set_meta(conn, "data_version", str(version))
         finally:
             store.engine.dispose()
