@@ -18,8 +18,8 @@ from geo.alerts.schedule import due_digests, render, send_digest
 from geo.alerts.selection import METHODS
 from geo.alerts.watch import run_watch
 from geo.cli.output import emit, say
-from geo.cli.scope import StructureRun, structure_runs
-from geo.errors import InputError, VeilleError
+from geo.cli.scope import StructureRun, structure_failure, structure_runs
+from geo.errors import InputError
 from geo.export.safe_csv import write_csv
 from geo.settings import Settings
 from geo.store.database import Store
@@ -59,9 +59,17 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     # --structure), each alert then naming its structure; a listing reads the structure opened only
     runs = structure_runs(settings, named=args.structure_code) if args.detect else \
         [StructureRun(None, None, settings)]
-    views, columns = [], list(PUBLIC_KEYS)
+    views, columns, failed = [], list(PUBLIC_KEYS), 0
     for run in runs:
-        found = _alerts_of(Store(run.settings.db_url), args, run.settings, run.prefix())
+        try:
+            found = _alerts_of(Store(run.settings.db_url), args, run.settings, run.prefix())
+        except Exception as exc:
+            message = structure_failure(exc)
+            if len(runs) == 1 or message is None:
+                raise
+            say(f"{run.prefix()}erreur : {message}")  # the other structures' detection goes on
+            failed += 1
+            continue
         views += [{"structure": run.code, **v} for v in found] if run.code else found
     if any(run.code for run in runs):
         columns = ["structure", *columns]
@@ -71,7 +79,7 @@ def _cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
         frame = pd.DataFrame(views, columns=columns)
         frame["report_ids"] = frame["report_ids"].map(" ".join)
         write_csv(frame, None, sep=",")
-    return 0
+    return 1 if failed else 0
 
 
 def _digest_items(store: Store, args: argparse.Namespace, settings: Settings, now: pd.Timestamp) -> list[tuple]:
@@ -110,14 +118,15 @@ def _cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         store = Store(run.settings.db_url)
         try:
             items = _digest_items(store, args, run.settings, now)
-        except VeilleError as exc:
-            if not several:
+        except Exception as exc:
+            message = structure_failure(exc)
+            if not several or message is None:
                 raise
-            say(f"{prefix}erreur : {exc}")
+            say(f"{prefix}erreur : {message}")  # the other structures' notes go on
             summary["failed"] += 1
             figures["failed"] += 1
-            figures["error"] = str(exc)
-            summary["errors"].append({"structure": run.code, "error": str(exc)})
+            figures["error"] = message
+            summary["errors"].append({"structure": run.code, "error": message})
             summary["by_structure"].append(figures)
             continue
         figures["due"] = len(items)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from geo.errors import VeilleError
 from geo.settings import Settings
 from geo.store.structures import check_code, get_structure, list_structures, scoped_url, split_url
 
-__all__ = ["StructureRun", "structure_runs"]
+__all__ = ["StructureRun", "structure_runs", "structure_failure"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,19 @@ def structure_runs(settings: Settings, *, named: str | None = None) -> list[Stru
         return [StructureRun(structure.code, structure.name, settings)]
     return [StructureRun(s.code, s.name, dataclasses.replace(settings, db_url=scoped_url(base, s.code)))
             for s in known]
+
+
+def structure_failure(exc: BaseException) -> str | None:
+    """Return what to say of ``exc`` when it stops one structure's part of a scheduled command, else ``None``.
+
+    Bad data or settings (:class:`~geo.errors.VeilleError`, ``ValueError``) and the database refusing the work
+    (SQLAlchemy's errors) stop that structure only: the others are still processed, and the command ends with
+    status 1. Anything else is a bug and propagates.
+    """
+    if isinstance(exc, VeilleError | ValueError):
+        return str(exc)
+    if type(exc).__module__.startswith("sqlalchemy."):
+        cause = getattr(exc, "orig", None) or exc
+        text = str(cause).strip()
+        return f"le stockage a refusé l'opération ({text.splitlines()[0] if text else type(cause).__name__})"
+    return None

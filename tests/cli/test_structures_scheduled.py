@@ -152,3 +152,22 @@ def test_retention_of_one_structure_is_never_named(capsys, tmp_store):
     assert set(summary) == {"cutoff", "months", "reports", "files", "files_kept", "quarantine_rows", "photos",
                             "applied"}
     assert summary["reports"] > 0 and not WORD.search(out + err)
+
+
+def test_a_failing_structure_does_not_stop_the_others(capsys, db_url, backend, taxonomy, tmp_path):
+    if backend != "postgresql":
+        pytest.skip("several structures share a PostgreSQL database only")
+    build(db_url, tmp_path, taxonomy)
+    with Store(db_url).engine.begin() as conn:  # the second structure's reports cannot be read any more
+        conn.exec_driver_sql("ALTER TABLE veille_quetigny.reports RENAME TO reports_ailleurs")
+    code, out, err = run(capsys, "--db", db_url, "retention", "--months", "6", "--apply")
+    assert code == 1 and "Traceback" not in err
+    summary = last_json(out)
+    assert [(b["structure"], b["reports"]) for b in summary["by_structure"]] == [("principale", 6)]
+    assert summary["reports"] == 6 and [e["structure"] for e in summary["errors"]] == ["quetigny"]
+    assert "[quetigny] erreur : le stockage a refusé l'opération" in err
+    assert Store(db_url).read_reports(columns=("id", "description"))["description"].isna().all()
+    code, out, err = run(capsys, "--db", db_url, "alerts", "--detect", "--as-of", "2026-03-20")
+    assert code == 1 and "[quetigny] erreur" in err and "[principale]" in err
+    assert json.loads(out.strip().splitlines()[-1]) == [] or \
+        {a["structure"] for a in json.loads(out.strip().splitlines()[-1])} == {"principale"}
