@@ -20,11 +20,13 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.errors import InputError
-from geo.sharing import accounts
+from geo.settings import load_settings
+from geo.sharing import accounts, oidc
 from geo.sharing.accounts import LoginRefused, User
 from geo.sharing.config import SharingSettings, load_sharing_settings
 from geo.sharing.oidc import role_from_claims
 from geo.sharing.roles import COORDINATEUR, ROLES, may_do, may_open
+from geo.store.structures import split_url
 from ui import loaders, structures
 
 __all__ = ["LOCAL_USER", "sharing_settings", "require_user", "current_user", "guard", "allowed_pages", "record",
@@ -32,6 +34,7 @@ __all__ = ["LOCAL_USER", "sharing_settings", "require_user", "current_user", "gu
 
 LOCAL_USER = User(login="local", role=COORDINATEUR, display_name="Utilisation locale (sans connexion)")
 _TOKEN, _USER, _NOTICE, _OIDC_SINCE = "auth_jeton", "auth_utilisateur", "auth_message", "auth_oidc_depuis"
+_OIDC_STRUCTURE = "auth_oidc_structure"  # (login, structure code) found at this session's OpenID Connect sign-in
 
 
 def sharing_settings() -> SharingSettings:
@@ -49,6 +52,20 @@ def _oidc_mapping() -> Mapping | None:
     return None
 
 
+def _oidc_refused(message: str) -> None:
+    st.error(message)
+    st.button("Se déconnecter", on_click=_oidc_logout)
+    st.stop()
+
+
+def _oidc_logout() -> None:
+    """End this browser session's OpenID Connect login (and forget its structure)."""
+    st.session_state.pop(_OIDC_STRUCTURE, None)
+    st.session_state.pop(_USER, None)
+    _set_structure(None)
+    st.logout()
+
+
 def _oidc_user(mapping: Mapping, settings: SharingSettings) -> User:
     if not st.user.is_logged_in:
         st.title("Veille territoriale")
@@ -57,22 +74,29 @@ def _oidc_user(mapping: Mapping, settings: SharingSettings) -> User:
     since = st.session_state.setdefault(_OIDC_SINCE, time.time())
     if time.time() - since > settings.session_minutes * 60:
         st.session_state.pop(_OIDC_SINCE, None)
-        st.logout()
+        _oidc_logout()
     claims = dict(st.user.to_dict())
     found = role_from_claims(claims, mapping)
     if found is None:
-        st.error("Votre compte n'a aucun rôle dans Veille territoriale : demandez-le à la coordination.")
-        st.button("Se déconnecter", on_click=st.logout)
-        st.stop()
+        _oidc_refused(oidc.NO_ROLE)
     role, partner = found
-    login = str(claims.get("email") or claims.get("sub"))
     try:
+        login = oidc.login_from_claims(claims)
+        # several structures in the database: the account's own one (found once per session), else the one the
+        # claims name — as a password sign-in opens the account's structure
+        cached = st.session_state.get(_OIDC_STRUCTURE)
+        if cached is None or cached[0] != login:
+            cached = (login, oidc.structure_for(split_url(load_settings().db_url)[0], login, claims,
+                                                mapping))
+            st.session_state[_OIDC_STRUCTURE] = cached
+        _set_structure(cached[1])
         return accounts.ensure_external_user(loaders.store(), login, role=role, partner_id=partner,
                                              display_name=claims.get("name"))
     except (LoginRefused, InputError) as exc:
-        st.error(f"Connexion refusée : {exc}")
-        st.button("Se déconnecter", on_click=st.logout)
-        st.stop()
+        _set_structure(None)
+        st.session_state.pop(_OIDC_STRUCTURE, None)
+        _oidc_refused(f"Connexion refusée : {exc}")
+        raise  # not reached: st.stop() ends the run
 
 
 def _first_coordinator() -> None:
@@ -174,7 +198,7 @@ def require_user() -> User:
         if mapping is None:
             st.button("Se déconnecter", key="auth_deconnexion", on_click=logout)
         else:
-            st.button("Se déconnecter", key="auth_deconnexion", on_click=st.logout)
+            st.button("Se déconnecter", key="auth_deconnexion", on_click=_oidc_logout)
     return user
 
 

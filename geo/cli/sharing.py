@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from geo.analysis.aggregation import local_bounds
 from geo.cli.output import emit, say
+from geo.cli.scope import structure_failure, structure_runs
 from geo.errors import InputError
 from geo.settings import Settings
 from geo.sharing import accounts
@@ -16,10 +18,14 @@ from geo.sharing.roles import COORDINATEUR, PARTENAIRE, ROLES
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 
+if TYPE_CHECKING:
+    from geo.sharing.retention import RetentionPlan
+
 _CLI_LOGIN = "cli"
 
 
-def _read_password(args: argparse.Namespace) -> str:
+def read_password(args: argparse.Namespace) -> str:
+    """Return the password read on standard input (``--password-stdin``) or asked twice on the terminal."""
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -37,7 +43,7 @@ def _cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.db_url)
     if args.partner:
         partner_scope(store, args.partner, taxonomy=load_taxonomy(settings.taxonomy_path))
-    user = accounts.create_user(store, args.login, _read_password(args), role=args.role, partner_id=args.partner,
+    user = accounts.create_user(store, args.login, read_password(args), role=args.role, partner_id=args.partner,
                                 display_name=args.name, created_by=_CLI_LOGIN)
     say(f"compte {user.login} créé ({ROLES[user.role]})")
     emit({"login": user.login, "role": user.role, "partner": user.partner_id})
@@ -54,22 +60,51 @@ def _cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    months = args.months or load_sharing_settings().retention_months
+    # run once by cron for the whole database: every structure in turn (the named one with --structure)
+    runs = structure_runs(settings, named=args.structure_code)
+    plans, errors = [], []
+    for run in runs:
+        store, prefix = Store(run.settings.db_url), run.prefix()
+        try:
+            plan = _retention_of(store, args, months, prefix)
+        except Exception as exc:
+            message = structure_failure(exc)
+            if len(runs) == 1 or message is None:
+                raise
+            say(f"{prefix}erreur : {message}")  # the other structures' retention goes on
+            errors.append({"structure": run.code, "error": message})
+            continue
+        plans.append((run, plan.summary()))
+    if len(runs) == 1 and runs[0].code is None:
+        emit(plans[0][1])
+        return 0
+    # the same keys as for one structure, added up, and each structure's own figures
+    summary = dict(plans[0][1]) if plans else {"months": months}
+    for key in ("reports", "files", "files_kept", "quarantine_rows", "photos"):
+        summary[key] = sum(p[key] for _, p in plans)
+    summary["by_structure"] = [{"structure": run.code, **plan} for run, plan in plans]
+    summary["errors"] = errors
+    emit(summary)
+    return 1 if errors else 0
+
+
+def _retention_of(store: Store, args: argparse.Namespace, months: int, prefix: str) -> RetentionPlan:
+    """Apply (or plan) the retention of one structure's store; say what it did; return the plan."""
     from geo.sharing.retention import apply_retention, plan_retention  # noqa: PLC0415 - idem
 
-    store = Store(settings.db_url)
-    months = args.months or load_sharing_settings().retention_months
     if args.apply:
         plan = apply_retention(store, months=months, by=_CLI_LOGIN)
-        say(f"{plan.reports} signalements antérieurs au {plan.cutoff[:10]} anonymisés (description, auteur, ligne "
-            f"brute, photos) ; {plan.files} fichiers importés supprimés, {plan.files_kept} conservés.")
+        say(f"{prefix}{plan.reports} signalements antérieurs au {plan.cutoff[:10]} anonymisés (description, "
+            f"auteur, ligne brute, photos) ; {plan.files} fichiers importés supprimés, {plan.files_kept} "
+            "conservés.")
     else:
         plan = plan_retention(store, months=months)
-        say(f"Simulation (rien n'est modifié ; --apply pour appliquer) : {plan.reports} signalements antérieurs au "
-            f"{plan.cutoff[:10]} seraient anonymisés (description, auteur, ligne brute, photos) ; {plan.files} "
-            f"fichiers importés seraient supprimés ({plan.files_kept} conservés car ils ont des signalements "
-            f"plus récents) ; {plan.quarantine_rows} lignes en quarantaine vidées.")
-    emit(plan.summary())
-    return 0
+        say(f"{prefix}Simulation (rien n'est modifié ; --apply pour appliquer) : {plan.reports} signalements "
+            f"antérieurs au {plan.cutoff[:10]} seraient anonymisés (description, auteur, ligne brute, photos) ; "
+            f"{plan.files} fichiers importés seraient supprimés ({plan.files_kept} conservés car ils ont des "
+            f"signalements plus récents) ; {plan.quarantine_rows} lignes en quarantaine vidées.")
+    return plan
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:

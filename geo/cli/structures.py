@@ -8,15 +8,39 @@ from geo.analysis.aggregation import local_bounds
 from geo.cli.output import check_output, emit, say
 from geo.export.safe_csv import csv_text, write_csv
 from geo.settings import Settings
-from geo.store.structures import add_structure, list_structures, split_url
+from geo.sharing.roles import COORDINATEUR
+from geo.store.database import Store
+from geo.store.structures import add_structure, check_new_structure, discard_structure, list_structures, split_url
 
 
 def _cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    structure = add_structure(split_url(settings.db_url)[0], args.code, name=args.name)
-    say(f"structure {structure.code} ({structure.name}) ajoutée : ses données sont à part ; ouvrez-la avec "
-        f"--structure {structure.code}, créez son compte de coordination avec "
-        f"python -m geo --structure {structure.code} users add LOGIN --role coordinateur")
-    emit({"structure": structure.code, **structure.summary()})
+    from geo.cli.sharing import read_password  # noqa: PLC0415 - the accounts' commands
+    from geo.sharing import accounts  # noqa: PLC0415 - argon2: only when an account is made
+
+    url = split_url(settings.db_url)[0]
+    login = password = None
+    if args.coordinator:  # everything checked before the structure is made: a refusal leaves nothing behind
+        check_new_structure(url, args.code, name=args.name)
+        login = accounts.check_free_login(url, args.coordinator)
+        password = accounts.check_password(read_password(args))
+    structure = add_structure(url, args.code, name=args.name)
+    summary = {"structure": structure.code, **structure.summary()}
+    if login is not None:
+        try:
+            user = accounts.create_user(Store(url, structure=structure.code), login, password, role=COORDINATEUR,
+                                        display_name=args.coordinator_name, created_by="cli")
+        except BaseException:
+            discard_structure(url, structure.code)  # no structure without the coordinator asked for
+            raise
+        summary["coordinator"] = user.login
+        say(f"structure {structure.code} ({structure.name}) ajoutée, avec son compte de coordination "
+            f"{user.login} : il se connecte à l'application comme tout compte et y crée les autres comptes de "
+            f"la structure ; en ligne de commande, ouvrez-la avec --structure {structure.code}")
+    else:
+        say(f"structure {structure.code} ({structure.name}) ajoutée : ses données sont à part ; ouvrez-la avec "
+            f"--structure {structure.code}, créez son compte de coordination avec "
+            f"python -m geo --structure {structure.code} users add LOGIN --role coordinateur")
+    emit(summary)
     return 0
 
 
@@ -60,6 +84,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add = actions.add_parser("add", parents=[common], help="ajouter une structure (ses données à part)")
     add.add_argument("code", help="code court : a-z 0-9 _")
     add.add_argument("--name", required=True, help="nom affiché")
+    add.add_argument("--coordinator", metavar="LOGIN",
+                     help="créer aussi son premier compte de coordination (mot de passe demandé, jamais en argument)")
+    add.add_argument("--coordinator-name", metavar="NOM", help="nom affiché de ce compte")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="lire le mot de passe du compte de coordination sur l'entrée standard")
     add.set_defaults(run=_cmd_add)
     lst = actions.add_parser("list", parents=[common], help="lister les structures")
     lst.set_defaults(run=_cmd_list)

@@ -26,7 +26,8 @@ from geo.store.structures import login_structure, structure_count
 
 __all__ = ["User", "LoginRefused", "LoginThrottled", "MIN_PASSWORD_CHARS", "create_user", "count_users",
            "list_users", "get_user", "set_password", "set_active", "authenticate", "open_session",
-           "session_user", "close_session", "record_action", "read_audit", "ensure_external_user"]
+           "session_user", "close_session", "record_action", "read_audit", "ensure_external_user",
+           "check_password", "check_free_login"]
 
 MIN_PASSWORD_CHARS = 10
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -78,6 +79,30 @@ def _user(row: sa.RowMapping) -> User:
                 display_name=row["display_name"])
 
 
+def check_password(password: str) -> str:
+    """Return ``password`` if long enough for an account, else raise :class:`~geo.errors.InputError`."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InputError(f"mot de passe trop court : {MIN_PASSWORD_CHARS} caractères au moins, "
+                         f"{len(password)} trouvés")
+    return password
+
+
+def check_free_login(url: str, login: str) -> str:
+    """Return ``login`` normalised if it is valid and no account of the database of ``url`` holds it.
+
+    Raises
+    ------
+    InputError
+        A bad login, or one already taken (in any structure of the database).
+    """
+    login = _check_login(login)
+    holder = login_structure(url, login)
+    if holder is not None:
+        raise InputError(f"l'identifiant {login!r} existe déjà"
+                         + (f" (structure {holder!r})" if structure_count(url) > 1 else ""))
+    return login
+
+
 def create_user(store: Store, login: str, password: str | None, *, role: str, partner_id: str | None = None,
                 display_name: str | None = None, created_by: str | None = None, now: float | None = None) -> User:
     """Create an account and return it.
@@ -104,9 +129,8 @@ def create_user(store: Store, login: str, password: str | None, *, role: str, pa
         raise InputError("un compte « partenaire » doit être rattaché à un partenaire (--partner ID)")
     if role != PARTENAIRE and partner_id:
         raise InputError(f"seul un compte « partenaire » se rattache à un partenaire ; rôle trouvé : {role!r}")
-    if password is not None and len(password) < MIN_PASSWORD_CHARS:
-        raise InputError(f"mot de passe trop court : {MIN_PASSWORD_CHARS} caractères au moins, "
-                         f"{len(password)} trouvés")
+    if password is not None:
+        check_password(password)
     if store.structure is not None or structure_count(store) > 1:  # one login, one structure: sign-in finds it
         holder = login_structure(store.url, login)
         if holder is not None:

@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,8 @@ def restore_store(store: Store, path: Path | str) -> BackupResult:
     if not path.is_file():
         raise StoreError(f"{path} n'est pas un fichier de sauvegarde")
     _whole_database(store)
-    head = path.read_bytes()[:16]
+    with path.open("rb") as file:
+        head = file.read(16)
     before = store.data_version()
     others = {} if store.is_sqlite else structures.data_versions(store.url)  # several structures (PostgreSQL)
     if store.is_sqlite:
@@ -134,20 +136,73 @@ def restore_store(store: Store, path: Path | str) -> BackupResult:
         if not head.startswith(_PGDUMP_MAGIC):
             raise StoreError(f"{path} n'est pas une archive pg_dump (attendu : un fichier écrit par "
                              "python -m geo backup sur un stockage PostgreSQL)")
-        store.engine.dispose()
-        args, env = _pg_args(store)
-        done = subprocess.run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                               "--exit-on-error", *args, str(path)], env=env, capture_output=True, text=True,
-                              check=False)
-        if done.returncode != 0:
-            raise StoreError(f"pg_restore a échoué : {done.stderr.strip()[-1000:]}")
+        _pg_restore(store, path)
     restored = Store(store.url)  # a backup from an older version of the code is migrated here
-    # The data version keys every cache and snapshot: it must go past both the replaced and the restored
-    # content's, or a snapshot of the replaced content could be taken for the restored one.
-    with restored.engine.begin() as conn:
-        version = max(before, int(restored._get_meta(conn, "data_version") or 0)) + 1
-        restored._set_meta(conn, "data_version", str(version))
-    if others:
-        structures.advance_data_versions(store.url, others)
+    if store.is_sqlite:
+        # The data version keys every cache and snapshot: it must go past both the replaced and the restored
+        # content's, or a snapshot of the replaced content could be taken for the restored one.
+        with restored.engine.begin() as conn:
+            version = max(before, int(restored._get_meta(conn, "data_version") or 0)) + 1
+            restored._set_meta(conn, "data_version", str(version))
+    else:  # every structure: those replaced, and those the backup brings back (past any of their former lives)
+        structures.advance_data_versions(store.url, {**others, structures.DEFAULT_CODE: before})
+        for structure in structures.list_structures(store.url):  # each structure's tables as this code wants
+            if not structure.is_default:
+                Store(store.url, structure=structure.code).engine.dispose()
     return BackupResult(str(path), "sqlite" if store.is_sqlite else "postgresql", path.stat().st_size,
                         restored.count_reports(), restored.data_version())
+
+
+def _archive_schemas(path: Path, env: dict[str, str]) -> set[str]:
+    """Return the schemas a ``pg_dump`` archive creates (its table of contents)."""
+    done = subprocess.run([_tool("pg_restore"), "--list", str(path)], env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise StoreError(f"{path} : archive pg_dump illisible ({done.stderr.strip()[-500:]}) ; la base n'a pas "
+                         "changé")
+    found = set()
+    for line in done.stdout.splitlines():
+        # "2615; 2615 16385 SCHEMA - veille_quetigny postgres"
+        parts = line.split()
+        if not line.startswith(";") and len(parts) >= 6 and parts[3] == "SCHEMA" and parts[4] == "-":
+            found.add(parts[5])
+    return found
+
+
+def _structure_schemas(store: Store) -> list[str]:
+    """Return the structures' schemas in the database now (``veille_<code>``), registered or left over."""
+    with store.engine.connect() as conn:
+        names = conn.exec_driver_sql("SELECT nspname FROM pg_namespace").scalars().all()
+    return sorted(n for n in names if structures.STRUCTURE_SCHEMA.match(n))
+
+
+def _pg_restore(store: Store, path: Path) -> None:
+    """Replace the whole PostgreSQL database by the archive at ``path``, in one transaction.
+
+    The structures' schemas of the database (``veille_<code>``) are dropped first, in the same transaction:
+    a structure added after the backup disappears with its register row, one the backup holds comes back
+    whole (its register row, its tables, its files and photos), and nothing is left of either when the
+    restore fails. The archive is replayed by ``psql`` from ``pg_restore``'s script, so that these drops
+    and the restore commit together or not at all.
+    """
+    args, env = _pg_args(store)
+    _archive_schemas(path, env)  # refuses an archive it cannot read before anything changes
+    drops = "".join(f'DROP SCHEMA IF EXISTS "{name}" CASCADE;\n' for name in _structure_schemas(store))
+    store.engine.dispose()
+    script = subprocess.Popen([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--file", "-",
+                               str(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with tempfile.TemporaryDirectory(prefix="veille-restore-") as folder:
+        first = Path(folder) / "structures.sql"
+        first.write_text("SET client_min_messages = warning;\n" + drops, encoding="utf-8")
+        replay = subprocess.run([_tool("psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+                                 "--single-transaction", "--file", str(first), "--file", "-", *args],
+                                env=env, stdin=script.stdout, capture_output=True, text=True, check=False)
+    script.stdout.close()
+    script_errors = script.stderr.read().decode("utf-8", "replace")
+    script.stderr.close()
+    script_failed = script.wait() != 0
+    if replay.returncode != 0:  # the first cause (pg_restore then stops on the closed pipe)
+        detail = " ".join(replay.stderr.split())[-1000:]
+        raise StoreError(f"la restauration a échoué : {detail} ; la base n'a pas changé")
+    if script_failed:  # psql committed a script pg_restore could not finish: cannot be, psql reads to its end
+        raise StoreError(f"pg_restore a échoué : {script_errors.strip()[-1000:]}")

@@ -267,7 +267,7 @@ class Store:
         conn.execute(
             schema.meta.update()
             .where(schema.meta.c.key == "data_version")
-            .values(value=sa.cast(sa.cast(schema.meta.c.value, sa.Integer) + 1, sa.Text))
+            .values(value=sa.cast(sa.cast(schema.meta.c.value, sa.BigInteger) + 1, sa.Text))
         )
 
     # -- batches ----------------------------------------------------------------------------------

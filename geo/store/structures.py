@@ -30,10 +30,13 @@ if TYPE_CHECKING:
     from geo.store.database import Store
 
 __all__ = ["Structure", "URL_PARAMETER", "split_url", "scoped_url", "schema_for", "check_code", "list_structures",
-           "get_structure", "add_structure", "structure_count", "login_structure", "scoped_connect"]
+           "get_structure", "check_new_structure", "add_structure", "discard_structure", "structure_count",
+           "login_structure", "scoped_connect", "fresh_data_version"]
 
 URL_PARAMETER = "structure"
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+STRUCTURE_SCHEMA = re.compile(r"^veille_[a-z][a-z0-9_]{1,31}$")
+"""The PostgreSQL schemas of the structures (:func:`schema_for`)."""
 
 
 @dataclass(frozen=True)
@@ -155,23 +158,42 @@ def get_structure(url: str | Store, code: str | None) -> Structure:
                      f"{', '.join(s.code for s in known)}")
 
 
+def check_new_structure(url: str, code: str, *, name: str) -> tuple[str, str]:
+    """Return ``(code, name)`` checked for a structure to add to the database of ``url``; nothing is written.
+
+    Raises
+    ------
+    InputError
+        On SQLite (one structure per file), for a bad or taken code, or an empty or taken name.
+    """
+    code = check_code(code)
+    name = (name or "").strip()
+    if not name:
+        raise InputError("nom de la structure attendu (--name NOM) ; trouvé un nom vide")
+    if sa.engine.make_url(split_url(url)[0]).get_backend_name() == "sqlite":
+        raise InputError("une base SQLite sert une seule structure : pour en réunir plusieurs dans une même "
+                         "base, utilisez PostgreSQL (--db postgresql+psycopg://…)")
+    taken = [s for s in list_structures(url) if s.code == code or s.name.casefold() == name.casefold()]
+    if taken:
+        raise InputError(f"la structure {taken[0].code!r} ({taken[0].name}) existe déjà : choisissez un "
+                         "autre code et un autre nom")
+    return code, name
+
+
 def add_structure(url: str, code: str, *, name: str) -> Structure:
     """Add a structure to the database of ``url``: its row in the register and its tables, empty; return it.
+
+    Its data version starts from the clock (microseconds), past any number an earlier structure of the same code
+    (removed by a restore) reached: caches and snapshots keyed on its code and version never serve that one's.
 
     Raises
     ------
     InputError
         On SQLite (one structure per file), for a bad or taken code, or an empty name.
     """
-    code = check_code(code)
-    name = (name or "").strip()
-    if not name:
-        raise InputError("nom de la structure attendu (--name NOM) ; trouvé un nom vide")
+    code, name = check_new_structure(url, code, name=name)
     store = _default_store(url)
     try:
-        if store.is_sqlite:
-            raise InputError("une base SQLite sert une seule structure : pour en réunir plusieurs dans une même "
-                             "base, utilisez PostgreSQL (--db postgresql+psycopg://…)")
         with store.engine.begin() as conn:
             known = _registry_rows(conn)
             taken = [s for s in known if s.code == code or s.name.casefold() == name.casefold()]
@@ -183,15 +205,43 @@ def add_structure(url: str, code: str, *, name: str) -> Structure:
                                                         schema_name=None, created_at=int(time.time())))
             new_id = max(s.id for s in known) + 1
             schema_name = schema_for(code)
-            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')  # a leftover of no structure
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema_name}"')
             conn.execute(structures.insert().values(id=new_id, code=code, name=name, schema_name=schema_name,
                                                     created_at=int(time.time())))
     finally:
         store.engine.dispose()
     from geo.store.database import Store  # noqa: PLC0415 - idem
 
-    Store(url, structure=code).engine.dispose()  # creates the structure's tables (its migrations)
+    created = Store(url, structure=code)  # creates the structure's tables (its migrations)
+    try:
+        with created.engine.begin() as conn:
+            created._set_meta(conn, "data_version", str(fresh_data_version()))
+    finally:
+        created.engine.dispose()
     return Structure(id=new_id, code=code, name=name, schema_name=schema_name)
+
+
+def fresh_data_version() -> int:
+    """Return a data version past any reached so far by counting writes: the clock, in microseconds."""
+    return time.time_ns() // 1000
+
+
+def discard_structure(url: str, code: str) -> None:
+    """Remove a structure just added, its tables and its register row (undoing a step that failed after it).
+
+    The default structure is never removed.
+    """
+    structure = get_structure(url, code)
+    if structure.is_default or not structure.schema_name:
+        raise InputError("la structure par défaut ne se supprime pas")
+    store = _default_store(url)
+    try:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{structure.schema_name}" CASCADE')
+            conn.execute(structures.delete().where(structures.c.id == structure.id))
+    finally:
+        store.engine.dispose()
 
 
 def login_structure(url: str, login: str) -> str | None:
@@ -240,7 +290,10 @@ def advance_data_versions(url: str, floor: dict[str, int]) -> None:
         store = Store(url, structure=structure.code)
         try:
             with store.engine.begin() as conn:
-                version = max(floor.get(structure.code, 0), int(store._get_meta(conn, "data_version") or 0)) + 1
+                own = int(store._get_meta(conn, "data_version") or 0)
+                # the clock too: a structure the restore brings back may have lived on, past its backed-up
+                # version, before it was removed (its floor is not known any more)
+                version = max(floor.get(structure.code, 0), own, fresh_data_version()) + 1
                 store._set_meta(conn, "data_version", str(version))
         finally:
             store.engine.dispose()
