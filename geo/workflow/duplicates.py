@@ -26,8 +26,13 @@ _TO_L93 = pyproj.Transformer.from_crs(4326, 2154, always_xy=True)
 SUGGESTION_COLUMNS = ("report_id", "original_id", "category", "distance_m", "hours_apart")
 
 
+_BLOCK = 20_000
+"""Reports of one category taken at a time (in time order) when pairs are searched: with their candidates of the
+``hours`` before, a block bounds the pairs held at once, which over a whole category grew with the store (GBs)."""
+
+
 def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, hours: float = DEFAULT_HOURS,
-                       report_ids: Sequence[str] | None = None) -> pd.DataFrame:
+                       report_ids: Sequence[str] | None = None, reports: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return pairs (report, earlier report) of one category within ``distance_m`` metres and ``hours`` hours.
 
     Only reports not closed are suggested as duplicates; the earlier report may be in any status but
@@ -41,42 +46,68 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
         Greatest time between the two observations.
     report_ids
         Only suggest for these reports (their originals may be any report).
+    reports
+        The store's reports already at hand (columns ``id``, ``observed_at`` tz-aware, ``lat``, ``lon``,
+        ``category``, ``status``; the pages' memory-mapped frame), instead of reading them from ``store``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``report_id``, ``original_id``, ``category``, ``distance_m``, ``hours_apart``, ordered by report.
     """
-    table = schema.reports
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(table.c.id, table.c.observed_at, table.c.lat, table.c.lon, table.c.category,
-                                      table.c.status).where(table.c.status != "doublon")).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["id", "t", "lat", "lon", "category", "status"])
+    if reports is None:
+        table = schema.reports
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(table.c.id, table.c.observed_at, table.c.lat, table.c.lon,
+                                          table.c.category, table.c.status)
+                                .where(table.c.status != "doublon")).all()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=["id", "t", "lat", "lon", "category", "status"])
+        frame["t"] = frame["t"].astype("int64")
+    else:
+        kept = (reports["status"] != "doublon").to_numpy()
+        frame = pd.DataFrame({
+            "id": reports["id"].to_numpy(dtype=object)[kept],
+            "t": reports["observed_at"].array.as_unit("s").asi8[kept],
+            "lat": reports["lat"].to_numpy(float)[kept], "lon": reports["lon"].to_numpy(float)[kept],
+            "category": reports["category"].to_numpy(dtype=object)[kept],
+            "status": reports["status"].to_numpy(dtype=object)[kept],
+        })
     found: list[tuple] = []
     wanted = None if report_ids is None else set(report_ids)
+    window = hours * 3600.0
     for category, group in frame.groupby("category", sort=True):
         if len(group) < 2:
             continue
         x, y = _TO_L93.transform(group["lon"].to_numpy(float), group["lat"].to_numpy(float))
-        xy = np.column_stack([x, y])
-        pairs = cKDTree(xy).query_pairs(r=distance_m, output_type="ndarray")
-        if not len(pairs):
-            continue
         t = group["t"].to_numpy("int64")
         ids = group["id"].to_numpy(object)
         open_ = ~group["status"].isin(list(CLOSED_STATUSES)).to_numpy()
-        a, b = pairs[:, 0], pairs[:, 1]
-        later = np.where(t[a] >= t[b], a, b)
-        earlier = np.where(t[a] >= t[b], b, a)
-        gap = np.abs(t[a] - t[b]) / 3600.0
-        keep = (gap <= hours) & open_[later] & (ids[later] != ids[earlier])
-        dist = np.hypot(*(xy[later] - xy[earlier]).T)
-        for i, j, d, g in zip(later[keep], earlier[keep], dist[keep], gap[keep], strict=True):
-            if wanted is None or ids[i] in wanted:
-                found.append((ids[i], ids[j], category, round(float(d), 1), round(float(g), 2)))
+        order = np.argsort(t, kind="stable")  # positions in the group, by time
+        times = t[order]
+        for first in range(0, len(order), _BLOCK):
+            last = min(first + _BLOCK, len(order))
+            # candidates: the block and the reports of the ``hours`` before its first one
+            start = int(np.searchsorted(times, times[first] - window, side="left"))
+            span = order[start:last]
+            xy = np.column_stack([x[span], y[span]])
+            pairs = cKDTree(xy).query_pairs(r=distance_m, output_type="ndarray")
+            if not len(pairs):
+                continue
+            local_a, local_b = pairs[:, 0], pairs[:, 1]
+            in_block = np.maximum(local_a, local_b) >= first - start  # pairs within the earlier part: done before
+            a, b = span[local_a[in_block]], span[local_b[in_block]]
+            a, b = np.minimum(a, b), np.maximum(a, b)  # group order, as one search over the whole group pairs them
+            later = np.where(t[a] >= t[b], a, b)
+            earlier = np.where(t[a] >= t[b], b, a)
+            gap = np.abs(t[a] - t[b]) / 3600.0
+            keep = (gap <= hours) & open_[later] & (ids[later] != ids[earlier])
+            dist = np.hypot(x[later] - x[earlier], y[later] - y[earlier])
+            for i, j, d, g in zip(later[keep], earlier[keep], dist[keep], gap[keep], strict=True):
+                if wanted is None or ids[i] in wanted:
+                    found.append((ids[i], ids[j], category, round(float(d), 1), round(float(g), 2)))
     result = pd.DataFrame(found, columns=list(SUGGESTION_COLUMNS))
-    # nearest earlier report first; one suggestion per report
-    result = result.sort_values(["report_id", "distance_m", "hours_apart"]).drop_duplicates("report_id")
+    # nearest earlier report first; one suggestion per report (ties: the earlier report first in store order)
+    result = result.sort_values(["report_id", "distance_m", "hours_apart"], kind="stable").drop_duplicates("report_id")
     return result.reset_index(drop=True)
 
 
