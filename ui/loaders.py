@@ -98,7 +98,7 @@ def reports() -> pd.DataFrame:
     return _reports(settings().db_url, data_version())
 
 
-# The row positions kept by a filter, not a filtered copy of every column: 8 bytes per kept report.
+# The row positions kept by a filter, not a filtered copy of every column: 4 bytes per kept report.
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _kept(url: str, version: int, flt: ReportFilter) -> np.ndarray | None:
     return kept_positions(_reports(url, version), flt)
@@ -197,7 +197,7 @@ def _changes(url: str, version: int, windows: overview.PeriodWindows, flt: Repor
 
 def latest_reports(flt: ReportFilter, *, limit: int = 10) -> pd.DataFrame:
     """Return the most recent filtered reports, with French labels, for display."""
-    observed = _columns(flt, ["observed_at"])  # one column (8 bytes per kept report), not every one
+    observed = _columns(flt, ["observed_at"])  # one column (8 bytes per kept report), not all of them
     latest = reports().loc[observed.nlargest(limit, "observed_at").index]
     tax = taxonomy()
     return pd.DataFrame({

@@ -33,9 +33,9 @@ class ReportFilter:
 
 
 def kept_positions(reports: pd.DataFrame, flt: ReportFilter) -> np.ndarray | None:
-    """Return the row positions (int64, increasing) of the reports kept by ``flt``; ``None`` when it keeps all.
+    """Return the row positions (increasing) of the reports kept by ``flt``; ``None`` when it keeps all.
 
-    What a cache keeps instead of a filtered copy: 8 bytes per kept report rather than every column.
+    What a cache keeps instead of a filtered copy: 4 bytes per kept report (int32) rather than every column.
     ``start``/``end`` are local calendar dates in the time zone of ``reports["observed_at"]``.
     """
     if flt.is_empty() or reports.empty:
@@ -51,7 +51,8 @@ def kept_positions(reports: pd.DataFrame, flt: ReportFilter) -> np.ndarray | Non
                            ("neighbourhood", flt.neighbourhoods)):
         if values:
             keep &= reports[column].isin(values).to_numpy()
-    return np.flatnonzero(keep)
+    kept = np.flatnonzero(keep)
+    return kept.astype(np.int32) if len(reports) < 2**31 else kept
 
 
 def apply_filter(reports: pd.DataFrame, flt: ReportFilter) -> pd.DataFrame:

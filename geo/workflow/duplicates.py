@@ -59,29 +59,30 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
         table = schema.reports
         with store.engine.connect() as conn:
             rows = conn.execute(sa.select(table.c.id, table.c.observed_at, table.c.lat, table.c.lon,
-                                          table.c.category, table.c.status)
-                                .where(table.c.status != "doublon")).all()
+                                          table.c.category, table.c.status)).all()
         frame = pd.DataFrame([tuple(r) for r in rows], columns=["id", "t", "lat", "lon", "category", "status"])
-        frame["t"] = frame["t"].astype("int64")
+        ids, seconds = frame["id"], frame["t"].to_numpy("int64")
+        lat, lon, category, status = frame["lat"], frame["lon"], frame["category"], frame["status"]
     else:
-        kept = (reports["status"] != "doublon").to_numpy()
-        frame = pd.DataFrame({
-            "id": reports["id"].to_numpy(dtype=object)[kept],
-            "t": reports["observed_at"].array.as_unit("s").asi8[kept],
-            "lat": reports["lat"].to_numpy(float)[kept], "lon": reports["lon"].to_numpy(float)[kept],
-            "category": reports["category"].to_numpy(dtype=object)[kept],
-            "status": reports["status"].to_numpy(dtype=object)[kept],
-        })
-    found: list[tuple] = []
-    wanted = None if report_ids is None else set(report_ids)
+        ids, seconds = reports["id"], reports["observed_at"].array.as_unit("s").asi8
+        lat, lon, category, status = reports["lat"], reports["lon"], reports["category"], reports["status"]
+    # One category at a time, one block of time at a time: nothing per report but a few flags is held at once
+    # (the pages' frame is memory-mapped: its columns are not copied whole).
+    codes = category.array if isinstance(category.dtype, pd.CategoricalDtype) else pd.Categorical(category)
+    candidate = (status != "doublon").to_numpy(dtype=bool)
+    is_open = ~status.isin(list(CLOSED_STATUSES)).to_numpy(dtype=bool)
+    later_rows: list[np.ndarray] = []
+    earlier_rows: list[np.ndarray] = []
+    found_parts: list[tuple[str, np.ndarray, np.ndarray]] = []
     window = hours * 3600.0
-    for category, group in frame.groupby("category", sort=True):
+    for code in sorted(range(len(codes.categories)), key=lambda k: str(codes.categories[k])):
+        group = np.flatnonzero((codes.codes == code) & candidate)  # store order, as a group-by keeps it
         if len(group) < 2:
             continue
-        x, y = _TO_L93.transform(group["lon"].to_numpy(float), group["lat"].to_numpy(float))
-        t = group["t"].to_numpy("int64")
-        ids = group["id"].to_numpy(object)
-        open_ = ~group["status"].isin(list(CLOSED_STATUSES)).to_numpy()
+        x, y = _TO_L93.transform(np.asarray(lon)[group].astype(float),
+                                 np.asarray(lat)[group].astype(float))
+        t = seconds[group]
+        open_ = is_open[group]
         order = np.argsort(t, kind="stable")  # positions in the group, by time
         times = t[order]
         for first in range(0, len(order), _BLOCK):
@@ -89,8 +90,7 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
             # candidates: the block and the reports of the ``hours`` before its first one
             start = int(np.searchsorted(times, times[first] - window, side="left"))
             span = order[start:last]
-            xy = np.column_stack([x[span], y[span]])
-            pairs = cKDTree(xy).query_pairs(r=distance_m, output_type="ndarray")
+            pairs = cKDTree(np.column_stack([x[span], y[span]])).query_pairs(r=distance_m, output_type="ndarray")
             if not len(pairs):
                 continue
             local_a, local_b = pairs[:, 0], pairs[:, 1]
@@ -100,11 +100,19 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
             later = np.where(t[a] >= t[b], a, b)
             earlier = np.where(t[a] >= t[b], b, a)
             gap = np.abs(t[a] - t[b]) / 3600.0
-            keep = (gap <= hours) & open_[later] & (ids[later] != ids[earlier])
+            keep = (gap <= hours) & open_[later]
             dist = np.hypot(x[later] - x[earlier], y[later] - y[earlier])
-            for i, j, d, g in zip(later[keep], earlier[keep], dist[keep], gap[keep], strict=True):
-                if wanted is None or ids[i] in wanted:
-                    found.append((ids[i], ids[j], category, round(float(d), 1), round(float(g), 2)))
+            later_rows.append(group[later[keep]])
+            earlier_rows.append(group[earlier[keep]])
+            found_parts.append((str(codes.categories[code]), dist[keep], gap[keep]))
+    found: list[tuple] = []
+    wanted = None if report_ids is None else set(report_ids)
+    for later, earlier, (name, dist, gap) in zip(later_rows, earlier_rows, found_parts, strict=True):
+        later_ids = ids.take(later).to_numpy(dtype=object)
+        earlier_ids = ids.take(earlier).to_numpy(dtype=object)
+        for i, j, d, g in zip(later_ids, earlier_ids, dist, gap, strict=True):
+            if i != j and (wanted is None or i in wanted):
+                found.append((i, j, name, round(float(d), 1), round(float(g), 2)))
     result = pd.DataFrame(found, columns=list(SUGGESTION_COLUMNS))
     # nearest earlier report first; one suggestion per report (ties: the earlier report first in store order)
     result = result.sort_values(["report_id", "distance_m", "hours_apart"], kind="stable").drop_duplicates("report_id")
