@@ -15,7 +15,7 @@ Figures are printed with the load average (2 cores shared: other jobs skew the s
 
 Usage::
 
-    .venv/bin/python bench/memory.py URL [URL ...]
+    .venv/bin/python bench/memory.py URL [URL ...] [--skip signalements]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _navigation_only() -> None:
     PagesManager.__init__ = init
 
 
-def run_pages(db_url: str) -> None:
+def run_pages(db_url: str, *, skip: tuple[str, ...] = ()) -> None:
     """Render the pages in this fresh process; print one JSON line of figures."""
     os.chdir(ROOT)
     os.environ["VEILLE_DB_URL"] = db_url
@@ -82,16 +82,18 @@ def run_pages(db_url: str) -> None:
         steps.append({"step": label, "seconds": time.perf_counter() - start, **_status()})
 
     for page in PAGES:
-        render(page, Path(page).stem)
+        if Path(page).stem not in skip:
+            render(page, Path(page).stem)
     at.selectbox(key="filtre_periode").set_value(FILTERED_PERIOD)
     render("pages/accueil.py", f"accueil ({FILTERED_PERIOD})")
     render("pages/carte.py", f"carte ({FILTERED_PERIOD})")
     print(json.dumps(steps))
 
 
-def measure(db_url: str) -> list[dict]:
+def measure(db_url: str, *, skip: tuple[str, ...] = ()) -> list[dict]:
     """Run :func:`run_pages` in a fresh process; return its steps."""
-    done = subprocess.run([PYTHON, __file__, "--worker", db_url], cwd=ROOT, capture_output=True, text=True,
+    extra = [f"--skip={name}" for name in skip]
+    done = subprocess.run([PYTHON, __file__, "--worker", db_url, *extra], cwd=ROOT, capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
         raise SystemExit(f"the worker failed: {done.stderr[-4000:]}")
@@ -102,15 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("urls", nargs="+")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--skip", action="append", default=[], choices=[Path(p).stem for p in PAGES],
+                        help="leave a page out (the code before this branch's Signalements took 6.8 GB at 1M)")
     args = parser.parse_args(argv)
     if args.worker:
-        run_pages(args.urls[0])
+        run_pages(args.urls[0], skip=tuple(args.skip))
         return 0
     print(f"code: {git_state()}   cores: {os.cpu_count()}")
     for url in args.urls:
         shown = url.split("@")[-1]
         print(f"\n== {shown}   load average before: {os.getloadavg()}")
-        for step in measure(url):
+        for step in measure(url, skip=tuple(args.skip)):
             seconds = f"{step['seconds']:6.1f} s" if "seconds" in step else "        "
             print(f"  {step['step']:<32} {seconds}  RSS {step['rss'] / 1e6:7.1f} MB  (anon {step['anon'] / 1e6:7.1f}, "
                   f"file {step['file'] / 1e6:6.1f})  peak {step['hwm'] / 1e6:7.1f} MB")
