@@ -88,9 +88,24 @@ _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 @st.cache_resource(max_entries=1, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
     frame = load_mapped_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
-    # integer codes like the other low-cardinality columns (text would be 24 MB per million reports)
-    frame["registre"] = taxonomy().current_registres(frame["category"]).astype("category")
+    frame["registre"] = _registres(frame["category"])
     return frame
+
+
+def _registres(category: pd.Series) -> pd.Categorical:
+    """Return the current registre of each report, as ``current_registres(…).astype("category")`` gives it.
+
+    Mapped on the few category codes: 1 or 2 bytes per report, never a text column of every report.
+    """
+    codes = category.array.codes
+    names = category.array.categories
+    present = np.bincount(codes[codes >= 0], minlength=len(names)) > 0
+    per_category = taxonomy().current_registres(pd.Series(names, dtype=object)).tolist()
+    values = sorted({v for v, seen in zip(per_category, present, strict=True) if seen and pd.notna(v)})
+    position = {v: i for i, v in enumerate(values)}
+    # the last entry serves the code -1 (no category): no registre
+    lookup = np.array([position.get(v, -1) if pd.notna(v) else -1 for v in per_category] + [-1], dtype=np.int16)
+    return pd.Categorical.from_codes(lookup[codes], categories=pd.Index(values, dtype="str"))
 
 
 def reports() -> pd.DataFrame:
