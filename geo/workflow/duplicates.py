@@ -26,9 +26,11 @@ _TO_L93 = pyproj.Transformer.from_crs(4326, 2154, always_xy=True)
 SUGGESTION_COLUMNS = ("report_id", "original_id", "category", "distance_m", "hours_apart")
 
 
+_MIN_BLOCK = 4_096
 _BLOCK = 20_000
-"""Reports of one category taken at a time (in time order) when pairs are searched: with their candidates of the
-``hours`` before, a block bounds the pairs held at once, which over a whole category grew with the store (GBs)."""
+"""Most reports of one category taken at a time (in time order, a block spanning at most ``hours``) when pairs are
+searched: with their candidates of the ``hours`` before, a block bounds the pairs held at once, which over a whole
+category grew with the store (GBs)."""
 
 
 def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, hours: float = DEFAULT_HOURS,
@@ -74,7 +76,7 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
     later_rows: list[np.ndarray] = []
     earlier_rows: list[np.ndarray] = []
     found_parts: list[tuple[str, np.ndarray, np.ndarray]] = []
-    window = hours * 3600.0
+    window = np.int64(np.floor(hours * 3600.0))  # whole seconds, as the times: gap <= hours <=> gap <= window
     for code in sorted(range(len(codes.categories)), key=lambda k: str(codes.categories[k])):
         group = np.flatnonzero((codes.codes == code) & candidate)  # store order, as a group-by keeps it
         if len(group) < 2:
@@ -85,16 +87,21 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
         open_ = is_open[group]
         order = np.argsort(t, kind="stable")  # positions in the group, by time
         times = t[order]
-        for first in range(0, len(order), _BLOCK):
-            last = min(first + _BLOCK, len(order))
+        first = 0
+        while first < len(order):
+            # a block spans about ``hours`` (from _MIN_BLOCK to _BLOCK reports): pairs far apart in time are rarely
+            # formed, and blocks are not so small that their number costs more than their pairs
+            last = int(np.searchsorted(times, times[first] + window, side="right"))
+            last = min(max(last, first + _MIN_BLOCK), first + _BLOCK, len(order))
+            block_first, first = first, last
             # candidates: the block and the reports of the ``hours`` before its first one
-            start = int(np.searchsorted(times, times[first] - window, side="left"))
+            start = int(np.searchsorted(times, times[block_first] - window, side="left"))
             span = order[start:last]
             pairs = cKDTree(np.column_stack([x[span], y[span]])).query_pairs(r=distance_m, output_type="ndarray")
             if not len(pairs):
                 continue
             local_a, local_b = pairs[:, 0], pairs[:, 1]
-            in_block = np.maximum(local_a, local_b) >= first - start  # pairs within the earlier part: done before
+            in_block = np.maximum(local_a, local_b) >= block_first - start  # the earlier part's: done before
             a, b = span[local_a[in_block]], span[local_b[in_block]]
             a, b = np.minimum(a, b), np.maximum(a, b)  # group order, as one search over the whole group pairs them
             later = np.where(t[a] >= t[b], a, b)
@@ -107,12 +114,25 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
             found_parts.append((str(codes.categories[code]), dist[keep], gap[keep]))
     found: list[tuple] = []
     wanted = None if report_ids is None else set(report_ids)
-    for later, earlier, (name, dist, gap) in zip(later_rows, earlier_rows, found_parts, strict=True):
-        later_ids = ids.take(later).to_numpy(dtype=object)
-        earlier_ids = ids.take(earlier).to_numpy(dtype=object)
-        for i, j, d, g in zip(later_ids, earlier_ids, dist, gap, strict=True):
+    if later_rows:
+        later_all, earlier_all = np.concatenate(later_rows), np.concatenate(earlier_rows)
+        dist_all = np.concatenate([dist for _, dist, _ in found_parts])
+        names_all = np.concatenate([np.full(len(dist), k, dtype=np.int32) for k, (_, dist, _) in
+                                    enumerate(found_parts)])
+        # only the candidates whose rounded distance can be their report's nearest are looked at further
+        # (in their order: the choice among equals is unchanged); a report has dozens of others within reach
+        _, which = np.unique(later_all, return_inverse=True)
+        nearest = np.full(which.max() + 1, np.inf)
+        np.minimum.at(nearest, which, dist_all)
+        close = np.flatnonzero(dist_all <= nearest[which] + 0.1 + 1e-6)
+        later_ids = ids.take(later_all[close]).tolist()
+        earlier_ids = ids.take(earlier_all[close]).tolist()
+        names = [found_parts[k][0] for k in names_all[close].tolist()]
+        dists = dist_all[close].tolist()
+        gaps = np.concatenate([gap for _, _, gap in found_parts])[close].tolist()
+        for i, j, name, d, g in zip(later_ids, earlier_ids, names, dists, gaps, strict=True):
             if i != j and (wanted is None or i in wanted):
-                found.append((i, j, name, round(float(d), 1), round(float(g), 2)))
+                found.append((i, j, name, round(d, 1), round(g, 2)))
     result = pd.DataFrame(found, columns=list(SUGGESTION_COLUMNS))
     # nearest earlier report first; one suggestion per report (ties: the earlier report first in store order)
     result = result.sort_values(["report_id", "distance_m", "hours_apart"], kind="stable").drop_duplicates("report_id")

@@ -59,6 +59,7 @@ def test_blocks_give_the_whole_category_pairs(monkeypatch, distance_m, hours):
     expected = whole_category_search(frame, distance_m, hours)
     assert len(expected) > 50
     monkeypatch.setattr(duplicates, "_BLOCK", 97)  # many blocks, each with candidates from the blocks before
+    monkeypatch.setattr(duplicates, "_MIN_BLOCK", 1)  # blocks of about ``hours`` too
     found = suggest_duplicates(None, distance_m=distance_m, hours=hours, reports=reports)
     found = found.sort_values(["report_id"]).reset_index(drop=True)
     # the same reports, with the same nearest distance and gap (an original among exact ties may differ)
