@@ -166,9 +166,11 @@ def _key_columns(present: np.ndarray, labels: list[list[str]], by: Sequence[str]
 
 def weekday_hour(reports: pd.DataFrame) -> pd.DataFrame:
     """Return the number of reports per local weekday (rows, Monday first, French names) and hour (0–23)."""
-    times = reports["observed_at"]
-    counts = pd.crosstab(times.dt.day_of_week, times.dt.hour) if len(times) else pd.DataFrame()
-    table = counts.reindex(index=range(7), columns=range(24), fill_value=0).fillna(0).astype(np.int64)
+    # local wall-clock microseconds since 1970-01-01 (a Thursday), counted with bincount: no per-report frame
+    wall = reports["observed_at"].dt.tz_localize(None).array.as_unit("us").asi8 if len(reports) else np.zeros(0, int)
+    hours = wall // 3_600_000_000
+    cells = ((hours // 24 + 3) % 7) * 24 + hours % 24
+    table = pd.DataFrame(np.bincount(cells, minlength=7 * 24).reshape(7, 24).astype(np.int64))
     table.index = pd.Index(WEEKDAYS_FR, name="jour")
     table.columns = pd.Index([f"{h}h" for h in range(24)], name="heure")
     return table

@@ -1,4 +1,4 @@
-"""Period comparisons counted on integer group codes equal the text group-by they replace."""
+"""Period comparisons and the weekday x hour table counted on integer codes equal the pandas code they replace."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.analysis.trends import complete_end, period_comparisons, poisson_rate_test
+from geo.analysis.trends import WEEKDAYS_FR, complete_end, period_comparisons, poisson_rate_test, weekday_hour
 
 
 def text_group_by(reports: pd.DataFrame, *, by: list[str], end: pd.Timestamp) -> pd.DataFrame:
@@ -53,3 +53,23 @@ def test_codes_give_the_text_group_by(categorical, by):
     assert found["last_4_weeks"].sum() > 0
     if "neighbourhood" in by:
         assert "hors_territoire" in set(found["neighbourhood"]) and "vide" not in set(found["neighbourhood"])
+
+
+def crosstab_weekday_hour(reports: pd.DataFrame) -> pd.DataFrame:
+    """Reference: the cross-tabulation of every report's local weekday and hour (the code before)."""
+    times = reports["observed_at"]
+    counts = pd.crosstab(times.dt.day_of_week, times.dt.hour) if len(times) else pd.DataFrame()
+    table = counts.reindex(index=range(7), columns=range(24), fill_value=0).fillna(0).astype(np.int64)
+    table.index = pd.Index(WEEKDAYS_FR, name="jour")
+    table.columns = pd.Index([f"{h}h" for h in range(24)], name="heure")
+    return table
+
+
+@pytest.mark.parametrize("tz", ["Europe/Paris", "UTC", "America/Los_Angeles"])
+@pytest.mark.parametrize("n", [0, 3, 50_000])
+def test_weekday_hour_counts_give_the_crosstab(tz, n):
+    seconds = np.random.default_rng(n).integers(-10**8, 2 * 10**9, n)  # before 1970 too
+    frame = pd.DataFrame({"observed_at": pd.to_datetime(seconds, unit="s", utc=True).tz_convert(tz)})
+    found = weekday_hour(frame)
+    pd.testing.assert_frame_equal(found, crosstab_weekday_hour(frame))
+    assert int(found.to_numpy().sum()) == n
