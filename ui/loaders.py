@@ -22,7 +22,7 @@ from geo.store.structures import scoped_url
 from geo.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "filtered_count",
-           "territory", "category_labels", "neighbourhood_names", "refresh", "report_details"]
+           "filtered_columns", "territory", "category_labels", "neighbourhood_names", "refresh", "report_details"]
 
 
 STRUCTURE_KEY = "structure_connectee"
@@ -131,7 +131,7 @@ def filtered_reports(flt: ReportFilter) -> pd.DataFrame:
     return frame if kept is None else frame.take(kept)
 
 
-def _columns(flt: ReportFilter, columns: list[str]) -> pd.DataFrame:
+def filtered_columns(flt: ReportFilter, columns: list[str]) -> pd.DataFrame:
     """Return ``columns`` of the reports kept by ``flt`` (copied only when the filter restricts)."""
     url, version = settings().db_url, data_version()
     kept = _kept(url, version, flt)
@@ -195,7 +195,7 @@ def _period_figures(url: str, version: int, windows: overview.PeriodWindows,
                     flt: ReportFilter) -> dict[str, overview.WeekFigures]:
     tax = taxonomy()
     degradations = [c.code for c in tax.categories.values() if c.kind == "degradation"]
-    return overview.period_figures(_columns(flt, ["observed_at", "status", "category"]), windows,
+    return overview.period_figures(filtered_columns(flt, ["observed_at", "status", "category"]), windows,
                                    open_statuses=tax.open_statuses, degradations=degradations)
 
 
@@ -206,13 +206,13 @@ def neighbourhood_changes(windows: overview.PeriodWindows, flt: ReportFilter) ->
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _changes(url: str, version: int, windows: overview.PeriodWindows, flt: ReportFilter) -> pd.DataFrame:
-    return overview.neighbourhood_changes(_columns(flt, ["observed_at", "neighbourhood"]), neighbourhood_names(),
-                                          windows=windows)
+    return overview.neighbourhood_changes(filtered_columns(flt, ["observed_at", "neighbourhood"]),
+                                          neighbourhood_names(), windows=windows)
 
 
 def latest_reports(flt: ReportFilter, *, limit: int = 10) -> pd.DataFrame:
     """Return the most recent filtered reports, with French labels, for display."""
-    observed = _columns(flt, ["observed_at"])  # one column (8 bytes per kept report), not all of them
+    observed = filtered_columns(flt, ["observed_at"])  # one column (8 bytes per kept report), not all of them
     latest = reports().loc[observed.nlargest(limit, "observed_at").index]
     tax = taxonomy()
     return pd.DataFrame({

@@ -105,3 +105,18 @@ def test_page_figures_match_the_whole_frame_computation(demo_db, monkeypatch, wh
     assert shown["Date"].tolist() == latest["observed_at"].dt.strftime("%d/%m/%Y %H:%M").tolist()
     assert shown["Gravité"].tolist() == latest["severity"].tolist()
     assert shown.index.tolist() == latest.index.tolist()
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_trend_tables_match_the_whole_frame_computation(demo_db, monkeypatch, which):
+    from geo.analysis.trends import complete_end, trends_report, weekday_hour
+    from ui import loaders, trends
+
+    monkeypatch.setenv("VEILLE_DB_URL", demo_db)
+    flt = filters()[which]
+    kept = mask_filter(whole_frame(demo_db), flt)
+    for grouping, period in (("neighbourhood,category", "week"), ("category", "month")):
+        expected = trends_report(kept, loaders.territory(), by=grouping.split(","), period=period,
+                                 end=complete_end(kept))
+        pd.testing.assert_frame_equal(trends.trend_report(flt, grouping, period), expected)
+    pd.testing.assert_frame_equal(trends.weekday_hour_table(flt), weekday_hour(kept))
