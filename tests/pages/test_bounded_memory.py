@@ -120,3 +120,34 @@ def test_trend_tables_match_the_whole_frame_computation(demo_db, monkeypatch, wh
                                  end=complete_end(kept))
         pd.testing.assert_frame_equal(trends.trend_report(flt, grouping, period), expected)
     pd.testing.assert_frame_equal(trends.weekday_hour_table(flt), weekday_hour(kept))
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_explorer_map_matches_the_whole_frame_map(demo_db, monkeypatch, which):
+    import re
+
+    from geo.maps.assets import use_local_assets
+    from geo.maps.explorer import build_map
+    from ui import loaders, maps
+    from ui.offline import register_assets
+
+    monkeypatch.setenv("VEILLE_DB_URL", demo_db)
+    flt = filters()[which]
+    options = maps.MapOptions(max_points=300)
+    kept = mask_filter(whole_frame(demo_db), flt)
+    # the way the map was built before: descriptions of the newest as an object column of every kept report
+    recent = kept.nlargest(options.max_points, "observed_at")
+    details = loaders.report_details(recent["id"].tolist()).set_index("id")["description"]
+    description = np.full(len(kept), None, dtype=object)
+    description[kept.index.get_indexer(recent.index)] = recent["id"].map(details).to_numpy(dtype=object)
+    expected = build_map(loaders.territory(), kept.assign(description=description), layers=options.layers,
+                         measure=options.measure, basemap=options.basemap, labels=loaders.category_labels(),
+                         status_labels=loaders.taxonomy().statuses, severity_labels=loaders.taxonomy().severities,
+                         max_points=options.max_points, scheme=options.scheme)
+    found = maps._explorer_map(demo_db, Store(demo_db).data_version(), flt, options)
+
+    def html(fmap) -> str:  # element names are random: compare the rest
+        return re.sub(r"_[0-9a-f]{32}", "_X", fmap.get_root().render())
+
+    use_local_assets(expected, roots=register_assets())  # as the page does
+    assert html(found) == html(expected)
