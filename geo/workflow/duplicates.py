@@ -114,8 +114,9 @@ def suggest_duplicates(store: Store, *, distance_m: float = DEFAULT_DISTANCE_M, 
             found_parts.append((str(codes.categories[code]), dist[keep], gap[keep]))
     found: list[tuple] = []
     wanted = None if report_ids is None else set(report_ids)
-    if later_rows:
-        later_all, earlier_all = np.concatenate(later_rows), np.concatenate(earlier_rows)
+    later_all = np.concatenate(later_rows) if later_rows else np.zeros(0, dtype=np.int64)
+    if len(later_all):  # (blocks may all have kept no pair)
+        earlier_all = np.concatenate(earlier_rows)
         dist_all = np.concatenate([dist for _, dist, _ in found_parts])
         names_all = np.concatenate([np.full(len(dist), k, dtype=np.int32) for k, (_, dist, _) in
                                     enumerate(found_parts)])

@@ -66,3 +66,11 @@ def test_blocks_give_the_whole_category_pairs(monkeypatch, distance_m, hours):
     pd.testing.assert_frame_equal(found.drop(columns="original_id"), expected.drop(columns="original_id"))
     same = found["original_id"] == expected["original_id"]
     assert same.mean() > 0.95
+
+
+def test_pairs_never_close_enough_in_time_give_no_suggestion():
+    reports = dense_reports(500, seed=5)
+    reports["status"] = pd.Categorical(["nouveau"] * len(reports))
+    reports["observed_at"] = reports["observed_at"].iloc[0] + pd.to_timedelta(np.arange(len(reports)) * 10, unit="D")
+    found = suggest_duplicates(None, distance_m=50.0, hours=1.0, reports=reports)  # pairs in space, none in time
+    assert found.empty and list(found.columns) == list(duplicates.SUGGESTION_COLUMNS)
