@@ -32,7 +32,6 @@ if all_reports.empty:
     st.stop()
 
 flt = current_filter()
-reports = loaders.filtered_reports(flt)
 tz = loaders.settings().timezone
 today = pd.Timestamp.now(tz=tz).date()
 compared = flt.start is not None and flt.end is not None
@@ -44,7 +43,7 @@ else:  # "Tout": from the first report to today, nothing before it to compare wi
 figures = loaders.period_figures(windows, flt)
 this, last, year = figures["this"], figures["last"], figures["year"]
 length = _plural(windows.days, "jour")
-count = f"{len(reports):,}".replace(",", "\u202f")
+count = f"{loaders.filtered_count(flt):,}".replace(",", "\u202f")
 
 if compared:
     st.caption(

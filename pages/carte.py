@@ -36,8 +36,7 @@ hot_choice = hotspot_controls()
 layers = tuple(x for x in (colour if colour != "none" else None, "points" if points else None) if x)
 options = MapOptions(layers=layers, measure=measure, basemap=basemap, scheme=scheme, tile_url=tile_url)
 
-reports = loaders.filtered_reports(flt)
-st.caption(f"{len(reports):,} signalements dans la sélection.".replace(",", "\u202f"))
+st.caption(f"{loaders.filtered_count(flt):,} signalements dans la sélection.".replace(",", "\u202f"))
 map_col, panel_col = st.columns([5, 3], gap="medium")
 with map_col:
     fmap = explorer_map(flt, options)

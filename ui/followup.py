@@ -100,7 +100,8 @@ def history_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner="Recherche des doublons probables…")
 def _suggestions(url: str, version: int, distance_m: float, hours: float) -> pd.DataFrame:
-    return suggest_duplicates(loaders.store(), distance_m=distance_m, hours=hours)
+    # on the pages' memory-mapped reports: no second copy of the store in this process
+    return suggest_duplicates(loaders.store(), distance_m=distance_m, hours=hours, reports=loaders.reports())
 
 
 def duplicate_suggestions(*, distance_m: float, hours: float) -> pd.DataFrame:

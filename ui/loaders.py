@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.analysis import overview
-from geo.analysis.filtering import ReportFilter, apply_filter
+from geo.analysis.filtering import ReportFilter, kept_positions
 from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
-from geo.store.snapshot import load_reports
+from geo.store.mapped_reports import load_mapped_reports
 from geo.store.structures import scoped_url
 from geo.taxonomy import Taxonomy, load_taxonomy
 
-__all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "territory",
-           "category_labels", "neighbourhood_names", "refresh", "report_details"]
+__all__ = ["settings", "store", "taxonomy", "data_version", "reports", "filtered_reports", "filtered_count",
+           "filtered_columns", "territory", "category_labels", "neighbourhood_names", "refresh", "report_details"]
 
 
 STRUCTURE_KEY = "structure_connectee"
@@ -81,15 +82,30 @@ def refresh() -> None:
 _PAGE_COLUMNS = tuple(c for c in READ_COLUMNS if c not in ("registre", "team"))
 
 
-# One entry: the frame of the current data version. After a write the next read builds the new version's
-# frame and the old one is dropped instead of being held beside it (about 70 MB per million reports).
+# One entry: the frame of the current data version. Its columns are memory-mapped files (geo.store.mapped_reports):
+# file pages the kernel shares between the instances of a host and drops under pressure, not this process's heap.
+# Only ``registre`` (1 byte per report: it follows the current taxonomy) lives in the heap.
 @st.cache_resource(max_entries=1, show_spinner="Chargement des signalements…")
 def _reports(url: str, version: int) -> pd.DataFrame:
-    # the columnar snapshot of this data version (geo.store.snapshot): categories and quartiers as integer codes
-    frame = load_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
-    # integer codes like the other low-cardinality columns (text would be 24 MB per million reports)
-    frame["registre"] = taxonomy().current_registres(frame["category"]).astype("category")
+    frame = load_mapped_reports(_store(url), columns=_PAGE_COLUMNS, timezone=settings().timezone)
+    frame["registre"] = _registres(frame["category"])
     return frame
+
+
+def _registres(category: pd.Series) -> pd.Categorical:
+    """Return the current registre of each report, as ``current_registres(…).astype("category")`` gives it.
+
+    Mapped on the few category codes: 1 or 2 bytes per report, never a text column of every report.
+    """
+    codes = category.array.codes
+    names = category.array.categories
+    present = np.bincount(codes[codes >= 0], minlength=len(names)) > 0
+    per_category = taxonomy().current_registres(pd.Series(names, dtype=object)).tolist()
+    values = sorted({v for v, seen in zip(per_category, present, strict=True) if seen and pd.notna(v)})
+    position = {v: i for i, v in enumerate(values)}
+    # the last entry serves the code -1 (no category): no registre
+    lookup = np.array([position.get(v, -1) if pd.notna(v) else -1 for v in per_category] + [-1], dtype=np.int16)
+    return pd.Categorical.from_codes(lookup[codes], categories=pd.Index(values, dtype="str"))
 
 
 def reports() -> pd.DataFrame:
@@ -97,14 +113,37 @@ def reports() -> pd.DataFrame:
     return _reports(settings().db_url, data_version())
 
 
+# The row positions kept by a filter, not a filtered copy of every column: 4 bytes per kept report.
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _filtered(url: str, version: int, flt: ReportFilter) -> pd.DataFrame:
-    return apply_filter(_reports(url, version), flt)
+def _kept(url: str, version: int, flt: ReportFilter) -> np.ndarray | None:
+    return kept_positions(_reports(url, version), flt)
 
 
 def filtered_reports(flt: ReportFilter) -> pd.DataFrame:
-    """Return the reports kept by the shared filter (shared, do not modify in place)."""
-    return _filtered(settings().db_url, data_version(), flt)
+    """Return the reports kept by the shared filter (shared, do not modify in place).
+
+    Without a restriction: the shared frame itself. Else a copy of the kept rows made on each call and dropped
+    with its caller's result (cached analyses keep their results, not this copy).
+    """
+    url, version = settings().db_url, data_version()
+    kept = _kept(url, version, flt)
+    frame = _reports(url, version)
+    return frame if kept is None else frame.take(kept)
+
+
+def filtered_columns(flt: ReportFilter, columns: list[str]) -> pd.DataFrame:
+    """Return ``columns`` of the reports kept by ``flt`` (copied only when the filter restricts)."""
+    url, version = settings().db_url, data_version()
+    kept = _kept(url, version, flt)
+    frame = _reports(url, version)[columns]
+    return frame if kept is None else frame.take(kept)
+
+
+def filtered_count(flt: ReportFilter) -> int:
+    """Return how many reports the shared filter keeps (no copy)."""
+    url, version = settings().db_url, data_version()
+    kept = _kept(url, version, flt)
+    return len(_reports(url, version)) if kept is None else len(kept)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -148,20 +187,33 @@ def period_figures(windows: overview.PeriodWindows, flt: ReportFilter) -> dict[s
     They are counted on the reports kept by every filter but the dates (the two other windows lie
     outside the chosen dates).
     """
+    return _period_figures(settings().db_url, data_version(), windows, _undated(flt))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _period_figures(url: str, version: int, windows: overview.PeriodWindows,
+                    flt: ReportFilter) -> dict[str, overview.WeekFigures]:
     tax = taxonomy()
     degradations = [c.code for c in tax.categories.values() if c.kind == "degradation"]
-    return overview.period_figures(filtered_reports(_undated(flt)), windows, open_statuses=tax.open_statuses,
-                                   degradations=degradations)
+    return overview.period_figures(filtered_columns(flt, ["observed_at", "status", "category"]), windows,
+                                   open_statuses=tax.open_statuses, degradations=degradations)
 
 
 def neighbourhood_changes(windows: overview.PeriodWindows, flt: ReportFilter) -> pd.DataFrame:
     """Return the quartiers whose count changed most between the period and the one before."""
-    return overview.neighbourhood_changes(filtered_reports(_undated(flt)), neighbourhood_names(), windows=windows)
+    return _changes(settings().db_url, data_version(), windows, _undated(flt))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _changes(url: str, version: int, windows: overview.PeriodWindows, flt: ReportFilter) -> pd.DataFrame:
+    return overview.neighbourhood_changes(filtered_columns(flt, ["observed_at", "neighbourhood"]),
+                                          neighbourhood_names(), windows=windows)
 
 
 def latest_reports(flt: ReportFilter, *, limit: int = 10) -> pd.DataFrame:
     """Return the most recent filtered reports, with French labels, for display."""
-    latest = filtered_reports(flt).nlargest(limit, "observed_at")
+    observed = filtered_columns(flt, ["observed_at"])  # one column (8 bytes per kept report), not all of them
+    latest = reports().loc[observed.nlargest(limit, "observed_at").index]
     tax = taxonomy()
     return pd.DataFrame({
         "Date": latest["observed_at"].dt.strftime("%d/%m/%Y %H:%M"),

@@ -39,17 +39,26 @@ class MapOptions:
     max_points: int = 2000
 
 
+_MAP_COLUMNS = ["observed_at", "lat", "lon", "category", "status", "severity", "neighbourhood"]
+"""The report columns the explorer's layers read (geo.maps.explorer.build_map)."""
+
+
 @st.cache_resource(max_entries=8, show_spinner="Préparation de la carte…")
 def _explorer_map(url: str, version: int, flt: ReportFilter, options: MapOptions) -> folium.Map:
-    reports = loaders.filtered_reports(flt)
+    # only what the layers draw (with a filter, a copy of these columns of the kept reports, not of all)
+    reports = loaders.filtered_columns(flt, _MAP_COLUMNS)
     if "points" in options.layers and len(reports):
         # Free text only for the reports drawn as points (the newest), read on demand: mapping every id of
         # the selection through them cost a second at 1M reports.
         recent = reports.nlargest(options.max_points, "observed_at")
+        recent = recent.assign(id=loaders.reports().loc[recent.index, "id"])  # labels: rows of the shared frame
         details = loaders.report_details(recent["id"].tolist()).set_index("id")["description"]
-        description = np.full(len(reports), None, dtype=object)
-        description[reports.index.get_indexer(recent.index)] = recent["id"].map(details).to_numpy(dtype=object)
-        reports = reports.assign(description=description)
+        # as categories: 1 or 2 bytes per report of the selection (an object column took 8, and a copy)
+        texts, uniques = pd.factorize(recent["id"].map(details).to_numpy(dtype=object))
+        codes = np.full(len(reports), -1, dtype=np.int16 if len(uniques) < 2**15 - 1 else np.int32)
+        codes[reports.index.get_indexer(recent.index)] = texts
+        reports = reports.assign(description=pd.Categorical.from_codes(codes, categories=pd.Index(uniques,
+                                                                                                 dtype=object)))
     fmap = build_map(loaders.territory(), reports, layers=options.layers, measure=options.measure,
                      basemap=options.basemap, tile_url=options.tile_url if options.basemap != "none" else None,
                      labels=loaders.category_labels(), status_labels=loaders.taxonomy().statuses,

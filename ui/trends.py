@@ -44,9 +44,13 @@ def _keys(grouping: str) -> list[str]:
     return grouping.split(",")
 
 
+# What the trend tables read of each kept report (with a filter, a copy of these columns only).
+_TREND_COLUMNS = ["observed_at", "local_day", "neighbourhood", "category"]
+
+
 @st.cache_data(max_entries=16, show_spinner="Calcul des tendances…")
 def _report(url: str, version: int, flt: ReportFilter, grouping: str, period: str) -> pd.DataFrame:
-    reports = loaders.filtered_reports(flt)
+    reports = loaders.filtered_columns(flt, _TREND_COLUMNS)
     if reports.empty:
         return pd.DataFrame()
     table = trends_report(reports, loaders.territory(), by=_keys(grouping), period=period,
@@ -62,7 +66,7 @@ def trend_report(flt: ReportFilter, grouping: str, period: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _series(url: str, version: int, flt: ReportFilter, grouping: str, period: str) -> pd.DataFrame:
-    reports = loaders.filtered_reports(flt)
+    reports = loaders.filtered_columns(flt, _TREND_COLUMNS)
     if reports.empty:
         return pd.DataFrame()
     return trend_series(reports, loaders.territory(), by=_keys(grouping), period=period, end=complete_end(reports))
@@ -94,7 +98,7 @@ def series_for(flt: ReportFilter, grouping: str, period: str, groups: list[tuple
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _weekday_hour(url: str, version: int, flt: ReportFilter) -> pd.DataFrame:
-    return weekday_hour(loaders.filtered_reports(flt))
+    return weekday_hour(loaders.filtered_columns(flt, ["observed_at"]))
 
 
 def weekday_hour_table(flt: ReportFilter) -> pd.DataFrame:

@@ -114,11 +114,14 @@ def period_comparisons(reports: pd.DataFrame, *, by: Sequence[str], end: pd.Time
         "last_4_weeks": (end - four, end), "previous_4_weeks": (end - 2 * four, end - four),
         "month_to_date": (month_start, end), "same_month_last_year": (month_start - year, end - year),
     }
-    keys = reports[list(by)].astype(object).where(reports[list(by)].notna(), "hors_territoire")
-    frame = pd.DataFrame({k: keys[k] for k in by})
+    # counted on integer group codes (one small array per report), not on a text copy of the keys of every report
+    group, labels = _group_codes(reports, by)
+    size = int(np.prod([len(values) for values in labels]))
+    present = np.flatnonzero(np.bincount(group, minlength=size))
+    table = pd.DataFrame(_key_columns(present, labels, by))
     for name, (lo, hi) in windows.items():
-        frame[name] = ((times >= lo) & (times < hi)).astype(np.int64)
-    table = frame.groupby(list(by), sort=True)[list(windows)].sum().reset_index()
+        inside = ((times >= lo) & (times < hi)).to_numpy(dtype=bool)
+        table[name] = np.bincount(group[inside], minlength=size)[present].astype(np.int64)
     table.insert(table.columns.get_loc("previous_4_weeks") + 1, "p_4_weeks", [
         round(poisson_rate_test(a, b), 6) for a, b in zip(table["last_4_weeks"], table["previous_4_weeks"],
                                                           strict=True)])
@@ -127,11 +130,47 @@ def period_comparisons(reports: pd.DataFrame, *, by: Sequence[str], end: pd.Time
     return table
 
 
+def _group_codes(reports: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, list[list[str]]]:
+    """Return each report's group number and each key's sorted labels (a missing key is ``hors_territoire``).
+
+    Group numbers follow the order of the sorted key tuples, as a sorted group-by on the labels would.
+    """
+    group = np.zeros(len(reports), dtype=np.int64)
+    labels: list[list[str]] = []
+    for key in by:
+        column = reports[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.array.codes.astype(np.int64)
+            names = [*column.array.categories.astype(object), "hors_territoire"]
+            codes = np.where(codes < 0, len(names) - 1, codes)
+        else:
+            codes, uniques = pd.factorize(column.astype(object).where(column.notna(), "hors_territoire"))
+            names = list(uniques)
+        values = sorted(set(names))
+        position = {v: i for i, v in enumerate(values)}
+        remap = np.array([position[v] for v in names], dtype=np.int64)
+        group = group * len(values) + (remap[codes] if len(codes) else codes)
+        labels.append(values)
+    return group, labels
+
+
+def _key_columns(present: np.ndarray, labels: list[list[str]], by: Sequence[str]) -> dict[str, np.ndarray]:
+    """Return the key columns (object) of the group numbers ``present``."""
+    out: dict[str, np.ndarray] = {}
+    rest = present
+    for key, values in zip(reversed(list(by)), reversed(labels), strict=True):
+        out[key] = np.asarray(values, dtype=object)[rest % len(values)] if len(values) else np.array([], object)
+        rest = rest // max(len(values), 1)
+    return {key: out[key] for key in by}
+
+
 def weekday_hour(reports: pd.DataFrame) -> pd.DataFrame:
     """Return the number of reports per local weekday (rows, Monday first, French names) and hour (0–23)."""
-    times = reports["observed_at"]
-    counts = pd.crosstab(times.dt.day_of_week, times.dt.hour) if len(times) else pd.DataFrame()
-    table = counts.reindex(index=range(7), columns=range(24), fill_value=0).fillna(0).astype(np.int64)
+    # local wall-clock microseconds since 1970-01-01 (a Thursday), counted with bincount: no per-report frame
+    wall = reports["observed_at"].dt.tz_localize(None).array.as_unit("us").asi8 if len(reports) else np.zeros(0, int)
+    hours = wall // 3_600_000_000
+    cells = ((hours // 24 + 3) % 7) * 24 + hours % 24
+    table = pd.DataFrame(np.bincount(cells, minlength=7 * 24).reshape(7, 24).astype(np.int64))
     table.index = pd.Index(WEEKDAYS_FR, name="jour")
     table.columns = pd.Index([f"{h}h" for h in range(24)], name="heure")
     return table

@@ -324,7 +324,8 @@ def _points_layer(
     status_labels: Mapping[str, str] | None,
     severity_labels: Mapping[int, str] | None,
 ) -> folium.FeatureGroup:
-    located = reports[reports["lat"].notna() & reports["lon"].notna()]
+    where = (reports["lat"].notna() & reports["lon"].notna()).to_numpy()
+    located = reports if where.all() else reports[where]  # no copy of every report when all have a place
     total = len(located)
     shown = _most_recent(located, max_points)
     base = LAYER_NAMES["points"]
