@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from libpysal.weights import W
 
 __all__ = [
-    "METRIC_CRS", "MIN_CELLS", "MAX_CELLS", "MIN_SHARE", "Grid", "build_grid", "default_cell_size",
+    "METRIC_CRS", "MIN_CELLS", "MAX_CELLS", "MIN_SHARE", "Grid", "build_grid", "contiguity_weights",
+    "default_cell_size",
     "hexagon_area", "spacing_of_area",
 ]
 
@@ -114,12 +115,7 @@ class Grid:
 
         Cells without a kept neighbour (e.g. a small quartier apart from the others) have only themselves.
         """
-        from libpysal.weights import W  # noqa: PLC0415 - libpysal takes seconds to import: only when needed
-
-        neighbours = self.neighbours()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # islands are expected (cells alone in a detached quartier)
-            return W(neighbours, id_order=list(neighbours), silence_warnings=True)
+        return contiguity_weights(self.neighbours())
 
     def adjacency(self) -> sparse.csr_matrix:
         """Return the same neighbours as :meth:`weights` as a binary sparse matrix (diagonal included)."""
@@ -153,6 +149,19 @@ class Grid:
     def to_wgs84(self) -> gpd.GeoDataFrame:
         """Return :attr:`cells` with WGS84 geometry (for GeoJSON and maps)."""
         return self.cells.to_crs("EPSG:4326")
+
+
+def contiguity_weights(neighbours: dict[int, list[int]]) -> W:
+    """Return libpysal binary weights of ``neighbours`` (as :meth:`Grid.neighbours` gives them), in their order.
+
+    The one construction of the grid's weights, in this process or in the permutation worker
+    (:mod:`geo.analysis.permutation_worker`), so that both compute the same Gi*.
+    """
+    from libpysal.weights import W  # noqa: PLC0415 - libpysal takes seconds to import: only when needed
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # islands are expected (cells alone in a detached quartier)
+        return W(neighbours, id_order=list(neighbours), silence_warnings=True)
 
 
 def _pack(q: np.ndarray, r: np.ndarray) -> np.ndarray:
