@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -192,7 +193,10 @@ class PermutationWorker:
     def wait_warm(self, timeout: float | None = None) -> bool:
         """Start the worker if needed and wait until it is warm; return whether it is."""
         self.start()
-        self._warm.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._warm.wait(0.2):
+            if not self.is_alive() or (deadline is not None and time.monotonic() > deadline):
+                break
         return self.is_warm()
 
     def shutdown(self) -> None:
