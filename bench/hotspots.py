@@ -143,6 +143,10 @@ def _worker_page(db_url: str, hotspots: bool) -> None:
     def rss_mb() -> int:
         return round(psutil.Process().memory_info().rss / 1e6)
 
+    def phase_peak_mb() -> int:  # the sampled peak since the last call
+        value, peak["rss"] = peak["rss"], psutil.Process().memory_info().rss
+        return round(value / 1e6)
+
     def heavy() -> list[str]:
         return sorted(m for m in ("numba", "esda", "libpysal", "llvmlite") if m in sys.modules)
 
@@ -159,7 +163,8 @@ def _worker_page(db_url: str, hotspots: bool) -> None:
     captions = [c.value for c in at.caption]
     figure = {
         "seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2), "exceptions": [str(e.value) for e in at.exception],
-        "load": round(os.getloadavg()[0], 2), "rss_mb": rss_mb(), "heavy_modules_here": heavy(),
+        "load": round(os.getloadavg()[0], 2), "rss_mb": rss_mb(), "peak_rss_mb_first_render": phase_peak_mb(),
+        "heavy_modules_here": heavy(),
         "worker_started": worker.is_started(),
         "analytical_note": any("provisoire" in c for c in captions),
         "hot_caption": next((c[:60] for c in captions if "point(s) chaud" in c), None),
@@ -177,12 +182,14 @@ def _worker_page(db_url: str, hotspots: bool) -> None:
         figure["permutation_shown"] = not any("provisoire" in c for c in captions) and any(
             "point(s) chaud" in c for c in captions)
         figure["rss_mb_after_permutation"] = rss_mb()
+        figure["peak_rss_mb_warm_up_and_permutation"] = phase_peak_mb()
         figure["worker_rss_mb"] = round(worker_proc.memory_info().rss / 1e6)
         t = time.perf_counter()
         at.radio(key="carte_points_chauds").set_value("emerging").run()
         figure["emerging_s"] = round(time.perf_counter() - t, 2)
         figure["emerging_exceptions"] = [str(e.value) for e in at.exception]
         figure["rss_mb_after_emerging"] = rss_mb()
+        figure["peak_rss_mb_emerging"] = phase_peak_mb()
         figure["worker_rss_mb_after_emerging"] = round(worker_proc.memory_info().rss / 1e6)
         figure["load_at_end"] = round(os.getloadavg()[0], 2)
         figure["heavy_modules_here_at_end"] = heavy()
