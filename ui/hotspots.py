@@ -106,7 +106,7 @@ def _emerging(url: str, version: int, flt: ReportFilter, period: str, inference:
     from geo.analysis.hotspots import MIN_REPORTS  # noqa: PLC0415
 
     reports = loaders.filtered_reports(flt)
-    reports = reports[reports["neighbourhood"].notna()]
+    reports = reports.loc[reports["neighbourhood"].notna(), ["lat", "lon", "observed_at"]]  # 3 columns only
     if len(reports) < MIN_REPORTS:
         raise InputError(f"au moins {MIN_REPORTS} signalements dans le territoire sont nécessaires ; "
                          f"la sélection en compte {len(reports)}")

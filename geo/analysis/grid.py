@@ -43,6 +43,8 @@ NN_SAMPLE: Final = 50_000
 """Beyond this many reports, nearest-neighbour distances are measured on a seeded sample."""
 MIN_SHARE: Final = 0.05
 """A cell is kept when at least this share of its area lies inside the territory (no slivers)."""
+_LOCATE_CHUNK: Final = 131_072
+"""Points located at a time by :meth:`Grid.locate`."""
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 _SQRT3 = math.sqrt(3.0)
 
@@ -88,6 +90,12 @@ class Grid:
         """Return the position in :attr:`cells` of each point's cell, ``-1`` outside every kept cell."""
         lat = np.asarray(lat, dtype=float)
         lon = np.asarray(lon, dtype=float)
+        if lat.size > _LOCATE_CHUNK:  # a few MB of temporaries at a time, not ~100 MB per million points
+            return np.concatenate([self._locate(lat[i:i + _LOCATE_CHUNK], lon[i:i + _LOCATE_CHUNK])
+                                   for i in range(0, lat.size, _LOCATE_CHUNK)])
+        return self._locate(lat, lon)
+
+    def _locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         keys = np.full(lat.shape, -1, dtype=np.int64)
         ok = np.isfinite(lat) & np.isfinite(lon)
         if self.kind == "h3":

@@ -216,11 +216,13 @@ def report_hotspots(
     geo.analysis.permutation_worker.WorkerError
         When ``worker`` died before answering.
     """
-    inside = reports[reports["neighbourhood"].notna()] if "neighbourhood" in reports else reports
-    lat, lon = inside["lat"].to_numpy(float), inside["lon"].to_numpy(float)
-    if len(inside) < MIN_REPORTS:
+    lat, lon = reports["lat"].to_numpy(float), reports["lon"].to_numpy(float)
+    if "neighbourhood" in reports:  # the two columns only: no copy of a million-row frame's other columns
+        inside = reports["neighbourhood"].notna().to_numpy()
+        lat, lon = lat[inside], lon[inside]
+    if len(lat) < MIN_REPORTS:
         raise InputError(f"au moins {MIN_REPORTS} signalements dans le territoire sont nécessaires pour "
-                         f"chercher des points chauds ; trouvé {len(inside)}")
+                         f"chercher des points chauds ; trouvé {len(lat)}")
     grid = build_grid(territory, lat=lat, lon=lon, h3_res=h3_res, cell_size=cell_size)
     counts = grid.count(lat, lon)
     if permutations and worker is not None:
