@@ -14,8 +14,14 @@ Prints, each measured in this process unless said otherwise:
     emerging hot spots (per-step permutation Gi* from the worker), and reports the RSS of the page process
     (sampled peak and after each step) and of the worker, each with the load average.
 
+(d) with ``--server``: a real ``streamlit run`` server on the store and a headless Chromium (as
+    bench/dashboard.py): a session opens Carte and picks « Points chauds »; new sessions do the same every
+    few seconds until the map shows the permutation result (no « provisoire » note); printed: the server
+    process's own RSS (sampled peak, and after), the worker's, whether numba/llvmlite/esda files are mapped in
+    the server process, then a SIGTERM to the server alone and whether its worker ended too.
+
 Targets: (a) <= 1 s warm, (b) <= 30 s, (c) <= 5 s at 1,000,000 reports with no JIT in the page's process, and
-the page process <= 600 MB after drawing hot spots (the worker is a separate process).
+the page (server) process <= 600 MB after drawing hot spots (the worker is a separate process).
 Nothing is asserted. Usage::
 
     .venv/bin/python bench/hotspots.py [--reports 1000000] [--db sqlite:///path] [--skip-page] [--keep]
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -224,6 +231,88 @@ def bench_page(db_url: str) -> None:
         shutil.rmtree(env["NUMBA_CACHE_DIR"], ignore_errors=True)
 
 
+def _own_rss_sampler(pid: int) -> tuple[dict, threading.Event]:
+    """Sample the RSS of process ``pid`` alone (not its children) in a thread: ``{"peak": bytes}``."""
+    import psutil
+
+    out = {"peak": 0}
+    stop = threading.Event()
+
+    def run() -> None:
+        proc = psutil.Process(pid)
+        while not stop.is_set():
+            try:
+                out["peak"] = max(out["peak"], proc.memory_info().rss)
+            except psutil.Error:
+                return
+            stop.wait(0.05)
+
+    threading.Thread(target=run, daemon=True).start()
+    return out, stop
+
+
+def _carte_with_hotspots(browser, url: str, timeout_ms: int) -> dict:
+    """Open Carte in a new session, pick « Points chauds »; return the seconds and whether it is provisional."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+    page = context.new_page()
+    try:
+        start = time.perf_counter()
+        page.goto(f"{url}/carte", wait_until="commit", timeout=timeout_ms)
+        page.get_by_text("Points chauds", exact=True).first.click(timeout=timeout_ms)
+        page.get_by_text("point(s) chaud(s) sur").first.wait_for(state="visible", timeout=timeout_ms)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout_ms)
+        seconds = time.perf_counter() - start
+        provisional = page.get_by_text("Calcul rapide provisoire").count() > 0
+        warned = page.get_by_text("il redémarre").count() > 0
+        return {"seconds": round(seconds, 2), "provisional": provisional, "worker_stopped_message": warned}
+    finally:
+        context.close()
+
+
+def bench_server(db_url: str, *, timeout_s: float = 600) -> None:
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    from dashboard import CHROMIUM, CHROMIUM_ARGS, app_server
+
+    log = Path(tempfile.mkdtemp(prefix="bench-hotspots-server-")) / "server.log"
+    heavy = ("numba", "llvmlite", "esda")
+    with app_server(db_url, log) as (url, _startup, _peak), sync_playwright() as pw:
+        server = psutil.Process(_peak.pid)
+        own, stop = _own_rss_sampler(server.pid)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        tries = []
+        try:
+            tries.append(_carte_with_hotspots(browser, url, int(timeout_s * 1000)))
+            print(f"(d) real server, first Carte with « Points chauds »: {json.dumps(tries[0])}; server RSS "
+                  f"{server.memory_info().rss / 1e6:.0f} MB; load {os.getloadavg()[0]:.2f}", flush=True)
+            t = time.perf_counter()
+            while tries[-1]["provisional"] and time.perf_counter() - t < timeout_s:
+                time.sleep(5)
+                tries.append(_carte_with_hotspots(browser, url, int(timeout_s * 1000)))
+            waited = time.perf_counter() - t
+        finally:
+            browser.close()
+        workers = [c for c in server.children(recursive=True) if "permutation_worker" in " ".join(c.cmdline())]
+        mapped = sorted({Path(m.path).name for m in server.memory_maps() if any(h in m.path for h in heavy)})
+        stop.set()
+        figure = {
+            "permutation_shown_after_s": round(waited, 1), "sessions": len(tries), "last": tries[-1],
+            "server_rss_mb": round(server.memory_info().rss / 1e6), "server_own_peak_rss_mb": round(own["peak"] / 1e6),
+            "worker_rss_mb": [round(w.memory_info().rss / 1e6) for w in workers],
+            "heavy_files_mapped_in_server": mapped, "load": round(os.getloadavg()[0], 2),
+        }
+        print(f"(d) real server once the permutation layer is shown: {json.dumps(figure)}", flush=True)
+        server.send_signal(signal.SIGTERM)  # the server alone: its worker must end with it
+        try:
+            server.wait(30)
+        except psutil.TimeoutExpired:
+            print("(d) the server did not stop within 30 s of SIGTERM")
+        left = [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+        print(f"(d) after SIGTERM to the server: worker processes still running: {left}")
+
+
 def _build_store(reports: int) -> tuple[str, Path]:
     from geo.demo.build import build_demo_store
     from geo.settings import DATA_DIR
@@ -247,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-page", action="store_true")
     parser.add_argument("--only-page", action="store_true", help="(c) only")
     parser.add_argument("--keep", action="store_true", help="keep the store built for (c)")
+    parser.add_argument("--server", action="store_true", help="(d): a real server and a headless Chromium")
     parser.add_argument("--worker-page", help=argparse.SUPPRESS)
     parser.add_argument("--hotspots", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -266,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             url, folder = _build_store(args.reports)
         bench_layer(url)
         bench_page(url)
+        if args.server:
+            bench_server(url)
         if folder and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
