@@ -271,10 +271,15 @@ def _carte_with_hotspots(browser, url: str, timeout_ms: int) -> dict:
 
 
 def bench_server(db_url: str, *, timeout_s: float = 600) -> None:
+    import importlib.util
+
     import psutil
     from playwright.sync_api import sync_playwright
 
-    from dashboard import CHROMIUM, CHROMIUM_ARGS, app_server
+    spec = importlib.util.spec_from_file_location("bench_dashboard", Path(__file__).with_name("dashboard.py"))
+    board = importlib.util.module_from_spec(spec)  # bench/dashboard.py, not the app's dashboard.py
+    spec.loader.exec_module(board)
+    CHROMIUM, CHROMIUM_ARGS, app_server = board.CHROMIUM, board.CHROMIUM_ARGS, board.app_server
 
     log = Path(tempfile.mkdtemp(prefix="bench-hotspots-server-")) / "server.log"
     heavy = ("numba", "llvmlite", "esda")
@@ -337,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-page", action="store_true", help="(c) only")
     parser.add_argument("--keep", action="store_true", help="keep the store built for (c)")
     parser.add_argument("--server", action="store_true", help="(d): a real server and a headless Chromium")
+    parser.add_argument("--only-server", action="store_true", help="(d) only, on --db")
     parser.add_argument("--worker-page", help=argparse.SUPPRESS)
     parser.add_argument("--hotspots", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -346,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         _worker_page(args.worker_page, args.hotspots)
         return 0
     print(f"{git_state()} · load average {os.getloadavg()[0]:.2f} · {os.cpu_count()} cores")
+    if args.only_server:
+        bench_server(args.db)
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
+        return 0
     if not args.only_page:
         bench_gi_star()
         bench_emerging()
