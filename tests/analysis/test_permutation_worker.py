@@ -87,6 +87,31 @@ def test_worker_results_equal_the_in_process_ones(worker):
     assert worker.loaded_modules() == ["esda", "libpysal", "numba"]
 
 
+def test_sessions_asking_at_once_share_the_one_worker(worker):
+    """Script threads of several sessions ask together: each gets its own answer, from the same process."""
+    reports, territory = _reports(2), _territory()
+    expected = {seed: report_hotspots(reports, territory, cell_size=200, permutations=99, seed=seed)[2]
+                for seed in range(4)}
+    pid = worker.pid()
+    answers: dict[int, object] = {}
+    barrier = threading.Barrier(4)
+
+    def ask(seed: int) -> None:
+        barrier.wait()
+        answers[seed] = report_hotspots(reports, territory, cell_size=200, permutations=99, seed=seed,
+                                        worker=worker)[2]
+
+    askers = [threading.Thread(target=ask, args=(seed,)) for seed in range(4)]
+    for t in askers:
+        t.start()
+    for t in askers:
+        t.join(300)
+    assert sorted(answers) == [0, 1, 2, 3]
+    for seed, result in answers.items():
+        assert np.array_equal(result.p, expected[seed].p), seed
+    assert worker.pid() == pid and worker.restarts == 0
+
+
 def test_a_killed_worker_fails_the_request_in_progress_and_the_next_one_restarts_it():
     w = PermutationWorker()
     try:
