@@ -116,10 +116,12 @@ def test_numba_warm_up_starts_only_once_a_hot_spot_layer_is_asked_for(app, monke
     import threading
 
     import ui.hotspots
-    from geo.analysis.permutation_worker import shared_worker
+    from geo.analysis import permutation_worker
 
+    fresh = permutation_worker.PermutationWorker()  # as in a fresh process: no worker yet
     started: list[bool] = []
-    monkeypatch.setattr(shared_worker(), "start", lambda: started.append(True))
+    monkeypatch.setattr(fresh, "start", lambda: started.append(True))
+    monkeypatch.setattr(permutation_worker, "_SHARED", fresh)
     monkeypatch.setattr(ui.hotspots, "_ASKED", threading.Event())  # as in a fresh process
     at = app("pages/carte.py")
     for page in ("pages/accueil.py", "pages/tendances.py", "pages/carte.py"):
