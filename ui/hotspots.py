@@ -1,25 +1,28 @@
 """Hot spot and emerging hot spot layers of the Carte page, cached, with their French explanations.
 
-esda's permutation inference is compiled by numba on its first call (≈ 13–17 s, and about 80 MB): once a
-hot spot layer has been asked for in this process, the Carte page calls :func:`warm_up_if_asked` at the end
-of its run, which starts :func:`geo.analysis.jit.warm_up_in_background` (after the page is drawn, so that it
-does not compete with that render); until the compiled code is ready the layers use the analytical (normal)
-inference of the same Gi*, and say so, so that no page ever waits for the compiler. Processes where nobody
-asks for hot spots never load numba.
+esda's permutation inference is numba code, compiled on its first call in a process (≈ 15 s) and heavy
+(numba, llvmlite, esda: well over 100 MB): the app server never loads it. Once a hot spot layer has been
+asked for in this process, the Carte page calls :func:`warm_up_if_asked` at the end of its run, which starts
+the one permutation worker process of this server (:mod:`geo.analysis.permutation_worker`, shared by every
+session); it warms the compiled code up as soon as it starts. Until it is warm the layers use the analytical
+(normal) inference of the same Gi*, computed here, and say so, so that no page ever waits for the compiler;
+once it is, the permutation Gi* is computed in the worker (small inputs: the counts per cell and the cells'
+neighbours) with the same seed as the command line. A worker that died is replaced on the next run, and the
+page says so in French and shows the analytical layer meanwhile.
 """
-
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import jit
 from geo.analysis.filtering import ReportFilter
+from geo.analysis.permutation_worker import WorkerError, shared_worker
 from geo.errors import InputError
 from geo.store.snapshot import release_unused_memory
 from ui import loaders
@@ -51,6 +54,7 @@ EMERGING_SENTENCE = (
 )
 
 
+T = TypeVar("T")
 _ASKED = threading.Event()  # a hot spot layer was drawn in this process
 
 
@@ -62,8 +66,12 @@ class HotspotChoice:
     period: str = "month"
 
 
+WORKER_STOPPED = ("Le calcul par permutations s'est interrompu (son processus s'est arrêté) ; il redémarre. "
+                  "En attendant, la carte montre le calcul rapide (loi normale).")
+
+
 def _inference() -> str:
-    return "permutation" if jit.is_warm() else "analytical"
+    return "permutation" if shared_worker().is_warm() else "analytical"
 
 
 def hotspot_controls() -> HotspotChoice:
@@ -83,7 +91,8 @@ def _hotspots(url: str, version: int, flt: ReportFilter, inference: str) -> tupl
     from geo.analysis.hotspots import PERMUTATIONS, report_hotspots  # noqa: PLC0415 - esda only when asked
 
     grid, cells, result = report_hotspots(loaders.filtered_reports(flt), loaders.territory(),
-                                          permutations=PERMUTATIONS if inference == "permutation" else 0)
+                                          permutations=PERMUTATIONS if inference == "permutation" else 0,
+                                          worker=shared_worker())
     info = {"cell_size_m": grid.cell_size_m, "inference": result.inference, "cells": len(cells)}
     release_unused_memory()
     return cells.drop(columns=["x", "y"]), info
@@ -97,7 +106,7 @@ def _emerging(url: str, version: int, flt: ReportFilter, period: str, inference:
     from geo.analysis.hotspots import MIN_REPORTS  # noqa: PLC0415
 
     reports = loaders.filtered_reports(flt)
-    reports = reports[reports["neighbourhood"].notna()]
+    reports = reports.loc[reports["neighbourhood"].notna(), ["lat", "lon", "observed_at"]]  # 3 columns only
     if len(reports) < MIN_REPORTS:
         raise InputError(f"au moins {MIN_REPORTS} signalements dans le territoire sont nécessaires ; "
                          f"la sélection en compte {len(reports)}")
@@ -107,14 +116,27 @@ def _emerging(url: str, version: int, flt: ReportFilter, period: str, inference:
                                   cells=len(grid), period=period)
     if len(steps) < 2:
         raise InputError("il faut au moins deux périodes complètes de signalements")
-    result = emerging_hotspots(grid, cube, steps,
-                               permutations=PERMUTATIONS if inference == "permutation" else 0)
+    result = emerging_hotspots(grid, cube, steps, permutations=PERMUTATIONS if inference == "permutation" else 0,
+                               worker=shared_worker())
     cells = grid.cells.drop(columns=["x", "y"]).join(result.cells)
     hot = result.significant & (result.z > 0)
     cold = result.significant & (result.z < 0)
     info = {"cell_size_m": grid.cell_size_m, "steps": len(steps), "inference": inference}
     release_unused_memory()
     return cells, np.stack([cube, hot, cold]), steps, info
+
+
+def _with_fallback(compute: Callable[..., T], *args: object) -> T:
+    """Call ``compute(*args, inference)``, with the analytical inference if the worker died meanwhile."""
+    inference = _inference()
+    if inference == "analytical" and shared_worker().is_started() and not shared_worker().is_alive():
+        st.warning(WORKER_STOPPED)
+    try:
+        return compute(*args, inference)
+    except WorkerError:
+        st.warning(WORKER_STOPPED)
+        shared_worker().start()
+        return compute(*args, "analytical")
 
 
 def _inference_note(inference: str) -> None:
@@ -132,13 +154,13 @@ def add_hotspot_layers(fmap: folium.Map, flt: ReportFilter, choice: HotspotChoic
     url, version = loaders.settings().db_url, loaders.data_version()
     try:
         if choice.kind == "hotspots":
-            cells, info = _hotspots(url, version, flt, _inference())
+            cells, info = _with_fallback(_hotspots, url, version, flt)
             group, legend = hotspot_layer(cells)
             hot = int(cells["class"].str.startswith("hot").sum())
             st.caption(f"{hot} point(s) chaud(s) sur {info['cells']} cellules de {info['cell_size_m']:.0f} m. "
                        + HOTSPOT_SENTENCE + " " + FDR_SENTENCE)
         else:
-            cells, _, _, info = _emerging(url, version, flt, choice.period, _inference())
+            cells, _, _, info = _with_fallback(_emerging, url, version, flt, choice.period)
             group, legend = emerging_layer(cells)
             st.caption(f"{info['steps']} périodes, cellules de {info['cell_size_m']:.0f} m. " + EMERGING_SENTENCE
                        + " " + FDR_SENTENCE)
@@ -152,12 +174,13 @@ def add_hotspot_layers(fmap: folium.Map, flt: ReportFilter, choice: HotspotChoic
 
 
 def warm_up_if_asked() -> None:
-    """Start compiling esda's numba code in the background once a hot spot layer was asked for (call last).
+    """Start the permutation worker (it warms up at once) once a hot spot layer was asked for (call last).
 
-    Permutation inference is then ready for the next interaction; started once per process.
+    Permutation inference is then ready for a later interaction; one worker per server process, started
+    again if it died.
     """
     if _ASKED.is_set():
-        jit.warm_up_in_background(delay=1.0)
+        shared_worker().start()
 
 
 def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> None:
@@ -165,7 +188,7 @@ def show_cell_series(flt: ReportFilter, choice: HotspotChoice, cell: str) -> Non
     url, version = loaders.settings().db_url, loaders.data_version()
     period = choice.period if choice.kind == "emerging" else "month"
     try:
-        cells, stack, steps, _ = _emerging(url, version, flt, period, _inference())
+        cells, stack, steps, _ = _with_fallback(_emerging, url, version, flt, period)
     except InputError:
         return
     if cell not in cells.index:

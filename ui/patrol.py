@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from pyproj import Transformer
 
+from geo.analysis.permutation_worker import WorkerError, shared_worker
 from geo.errors import InputError
 from geo.export.safe_csv import csv_bytes
 from geo.maps.assets import use_local_assets
@@ -61,9 +62,13 @@ def gather_targets(*, upload: object | None, overdue: bool, hotspots: bool, over
         targets += overdue_targets(loaders.store(), settings=loaders.settings(), now=now, limit=overdue_limit)
     if hotspots:
         try:
-            targets += hotspot_targets(loaders.store(), settings=loaders.settings(), now=now)
+            # permutation Gi* in the server's worker process: esda and numba never load in the server
+            targets += hotspot_targets(loaders.store(), settings=loaders.settings(), now=now,
+                                       worker=shared_worker())
         except InputError as exc:
             problems.append(str(exc))
+        except WorkerError as exc:
+            problems.append(f"Points chauds indisponibles pour l'instant : {exc}. Réessayez dans un instant.")
     return targets, problems
 
 

@@ -29,18 +29,26 @@ gets colder); ``no_pattern`` otherwise. Codes read ``intensifying_hot``, ``persi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
 
 from geo.analysis.aggregation import period_start
-from geo.analysis.grid import Grid
+from geo.analysis.grid import Grid, contiguity_weights
 from geo.analysis.hotspots import SEED, gi_star, with_self
 from geo.analysis.mannkendall import mann_kendall
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from libpysal.weights import W
+    from scipy import sparse
+
+    from geo.analysis.permutation_worker import PermutationWorker
+
 __all__ = ["KINDS", "PATTERNS", "SHARE", "EmergingResult", "classify_pattern", "space_time_cube",
-           "emerging_hotspots"]
+           "step_gi_star", "neighbours_step_gi_star", "emerging_hotspots"]
 
 KINDS: Final = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating",
                 "historical")
@@ -185,9 +193,35 @@ class EmergingResult:
     steps: pd.DatetimeIndex
 
 
+def step_gi_star(cube: np.ndarray, w: W | sparse.spmatrix, *, alpha: float, permutations: int,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return Gi*'s z-score and FDR significance at ``alpha`` of every cell (rows) at every step (columns).
+
+    The seed of step ``t`` is ``seed + t``; ``w`` as :func:`geo.analysis.hotspots.gi_star` takes it.
+    """
+    n_cells, n_steps = cube.shape
+    z = np.zeros((n_cells, n_steps))
+    significant = np.zeros((n_cells, n_steps), dtype=bool)
+    for t in range(n_steps):
+        result = gi_star(cube[:, t], w, permutations=permutations, seed=seed + t)
+        z[:, t] = result.z
+        significant[:, t] = result.p_fdr <= alpha
+    return z, significant
+
+
+def neighbours_step_gi_star(cube: np.ndarray, neighbours: Mapping[int, Sequence[int]], *, alpha: float,
+                            permutations: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return :func:`step_gi_star` on the weights of ``neighbours``, as :func:`emerging_hotspots` builds them.
+
+    What the permutation worker (:mod:`geo.analysis.permutation_worker`) computes.
+    """
+    w = with_self(contiguity_weights(dict(neighbours)))
+    return step_gi_star(cube, w, alpha=alpha, permutations=permutations, seed=seed)
+
+
 def emerging_hotspots(grid: Grid, cube: np.ndarray, steps: pd.DatetimeIndex, *, alpha: float = 0.10,
                       trend_alpha: float = 0.05, permutations: int = PERMUTATIONS,
-                      seed: int = SEED) -> EmergingResult:
+                      seed: int = SEED, worker: PermutationWorker | None = None) -> EmergingResult:
     """Classify every cell of ``grid`` from its space-time ``cube`` (see :func:`space_time_cube`).
 
     Parameters
@@ -198,17 +232,24 @@ def emerging_hotspots(grid: Grid, cube: np.ndarray, steps: pd.DatetimeIndex, *, 
         Level of the Mann-Kendall test on the z-scores.
     permutations, seed
         Of each step's Gi* (the seed of step ``t`` is ``seed + t``).
+    worker
+        Compute the steps' permutation Gi* in this worker process (same result) rather than here, so that
+        this process never loads esda and numba (an app server); ignored when ``permutations`` is 0.
+
+    Raises
+    ------
+    geo.analysis.permutation_worker.WorkerError
+        When ``worker`` died before answering.
     """
     n_cells, n_steps = cube.shape
     if n_steps < 2:
         raise ValueError(f"emerging hot spots need at least 2 time steps; found {n_steps}")
-    w = with_self(grid.weights()) if permutations else grid.adjacency()
-    z = np.zeros((n_cells, n_steps))
-    significant = np.zeros((n_cells, n_steps), dtype=bool)
-    for t in range(n_steps):
-        result = gi_star(cube[:, t], w, permutations=permutations, seed=seed + t)
-        z[:, t] = result.z
-        significant[:, t] = result.p_fdr <= alpha
+    if permutations and worker is not None:
+        z, significant = worker.step_gi_star(cube, grid.neighbours(), alpha=alpha, permutations=permutations,
+                                             seed=seed)
+    else:
+        w = with_self(grid.weights()) if permutations else grid.adjacency()
+        z, significant = step_gi_star(cube, w, alpha=alpha, permutations=permutations, seed=seed)
     rows = []
     for i in range(n_cells):
         if not significant[i].any():  # never a hot or cold spot: no pattern, whatever the trend

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from libpysal.weights import W
 
 __all__ = [
-    "METRIC_CRS", "MIN_CELLS", "MAX_CELLS", "MIN_SHARE", "Grid", "build_grid", "default_cell_size",
+    "METRIC_CRS", "MIN_CELLS", "MAX_CELLS", "MIN_SHARE", "Grid", "build_grid", "contiguity_weights",
+    "default_cell_size",
     "hexagon_area", "spacing_of_area",
 ]
 
@@ -42,6 +43,8 @@ NN_SAMPLE: Final = 50_000
 """Beyond this many reports, nearest-neighbour distances are measured on a seeded sample."""
 MIN_SHARE: Final = 0.05
 """A cell is kept when at least this share of its area lies inside the territory (no slivers)."""
+_LOCATE_CHUNK: Final = 131_072
+"""Points located at a time by :meth:`Grid.locate`."""
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 _SQRT3 = math.sqrt(3.0)
 
@@ -87,6 +90,12 @@ class Grid:
         """Return the position in :attr:`cells` of each point's cell, ``-1`` outside every kept cell."""
         lat = np.asarray(lat, dtype=float)
         lon = np.asarray(lon, dtype=float)
+        if lat.size > _LOCATE_CHUNK:  # a few MB of temporaries at a time, not ~100 MB per million points
+            return np.concatenate([self._locate(lat[i:i + _LOCATE_CHUNK], lon[i:i + _LOCATE_CHUNK])
+                                   for i in range(0, lat.size, _LOCATE_CHUNK)])
+        return self._locate(lat, lon)
+
+    def _locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         keys = np.full(lat.shape, -1, dtype=np.int64)
         ok = np.isfinite(lat) & np.isfinite(lon)
         if self.kind == "h3":
@@ -114,12 +123,7 @@ class Grid:
 
         Cells without a kept neighbour (e.g. a small quartier apart from the others) have only themselves.
         """
-        from libpysal.weights import W  # noqa: PLC0415 - libpysal takes seconds to import: only when needed
-
-        neighbours = self.neighbours()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # islands are expected (cells alone in a detached quartier)
-            return W(neighbours, id_order=list(neighbours), silence_warnings=True)
+        return contiguity_weights(self.neighbours())
 
     def adjacency(self) -> sparse.csr_matrix:
         """Return the same neighbours as :meth:`weights` as a binary sparse matrix (diagonal included)."""
@@ -153,6 +157,19 @@ class Grid:
     def to_wgs84(self) -> gpd.GeoDataFrame:
         """Return :attr:`cells` with WGS84 geometry (for GeoJSON and maps)."""
         return self.cells.to_crs("EPSG:4326")
+
+
+def contiguity_weights(neighbours: dict[int, list[int]]) -> W:
+    """Return libpysal binary weights of ``neighbours`` (as :meth:`Grid.neighbours` gives them), in their order.
+
+    The one construction of the grid's weights, in this process or in the permutation worker
+    (:mod:`geo.analysis.permutation_worker`), so that both compute the same Gi*.
+    """
+    from libpysal.weights import W  # noqa: PLC0415 - libpysal takes seconds to import: only when needed
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # islands are expected (cells alone in a detached quartier)
+        return W(neighbours, id_order=list(neighbours), silence_warnings=True)
 
 
 def _pack(q: np.ndarray, r: np.ndarray) -> np.ndarray:

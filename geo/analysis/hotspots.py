@@ -19,14 +19,18 @@ from scipy import sparse, stats
 
 from geo.analysis import jit
 from geo.analysis.fdr import fdr_adjust
-from geo.analysis.grid import Grid, build_grid
+from geo.analysis.grid import Grid, build_grid, contiguity_weights
 from geo.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from libpysal.weights import W
 
+    from geo.analysis.permutation_worker import PermutationWorker
+
 __all__ = ["CLASSES", "LEVELS", "PERMUTATIONS", "SEED", "GiStar", "gi_star", "fdr_adjust", "classify",
-           "hotspot_frame", "with_self", "analytical_z", "MIN_REPORTS", "report_hotspots"]
+           "hotspot_frame", "with_self", "analytical_z", "neighbours_gi_star", "MIN_REPORTS", "report_hotspots"]
 
 CLASSES: Final = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99")
 LEVELS: Final = ((99, 0.01), (95, 0.05), (90, 0.10))
@@ -156,6 +160,16 @@ def gi_star(counts: np.ndarray, w: W | sparse.spmatrix, *, permutations: int = P
     return GiStar(z, p, p_fdr, classify(z, p_fdr), "permutation")
 
 
+def neighbours_gi_star(counts: np.ndarray, neighbours: Mapping[int, Sequence[int]], *,
+                       permutations: int = PERMUTATIONS, seed: int = SEED) -> GiStar:
+    """Return :func:`gi_star` on the contiguity weights of ``neighbours`` (:meth:`Grid.neighbours`).
+
+    What the permutation worker (:mod:`geo.analysis.permutation_worker`) computes: the same weights as
+    :meth:`Grid.weights`, hence the same result as :func:`report_hotspots` in this process.
+    """
+    return gi_star(counts, contiguity_weights(dict(neighbours)), permutations=permutations, seed=seed)
+
+
 def hotspot_frame(grid_cells: pd.DataFrame, counts: np.ndarray, result: GiStar) -> pd.DataFrame:
     """Return ``grid_cells`` with ``count``, ``z``, ``p``, ``p_fdr``, ``class`` columns added."""
     out = grid_cells.copy()
@@ -173,7 +187,7 @@ MIN_REPORTS: Final = 30
 
 def report_hotspots(
     reports: pd.DataFrame, territory: pd.DataFrame, *, h3_res: int | None = None, cell_size: float | None = None,
-    permutations: int = PERMUTATIONS, seed: int = SEED,
+    permutations: int = PERMUTATIONS, seed: int = SEED, worker: PermutationWorker | None = None,
 ) -> tuple[Grid, pd.DataFrame, GiStar]:
     """Grid the reports inside the territory and compute Gi* with FDR for every cell.
 
@@ -186,6 +200,9 @@ def report_hotspots(
         Neighbourhood polygons (:meth:`geo.store.database.Store.load_territory`).
     h3_res, cell_size, permutations, seed
         See :func:`geo.analysis.grid.build_grid` and :func:`gi_star`.
+    worker
+        Compute the permutation inference in this worker process (same result) rather than here, so that
+        this process never loads esda and numba (an app server); ignored when ``permutations`` is 0.
 
     Returns
     -------
@@ -196,14 +213,21 @@ def report_hotspots(
     ------
     geo.errors.InputError
         With fewer than :data:`MIN_REPORTS` reports inside the territory, or a bad grid option.
+    geo.analysis.permutation_worker.WorkerError
+        When ``worker`` died before answering.
     """
-    inside = reports[reports["neighbourhood"].notna()] if "neighbourhood" in reports else reports
-    lat, lon = inside["lat"].to_numpy(float), inside["lon"].to_numpy(float)
-    if len(inside) < MIN_REPORTS:
+    lat, lon = reports["lat"].to_numpy(float), reports["lon"].to_numpy(float)
+    if "neighbourhood" in reports:  # the two columns only: no copy of a million-row frame's other columns
+        inside = reports["neighbourhood"].notna().to_numpy()
+        lat, lon = lat[inside], lon[inside]
+    if len(lat) < MIN_REPORTS:
         raise InputError(f"au moins {MIN_REPORTS} signalements dans le territoire sont nécessaires pour "
-                         f"chercher des points chauds ; trouvé {len(inside)}")
+                         f"chercher des points chauds ; trouvé {len(lat)}")
     grid = build_grid(territory, lat=lat, lon=lon, h3_res=h3_res, cell_size=cell_size)
     counts = grid.count(lat, lon)
-    w = grid.weights() if permutations else grid.adjacency()
-    result = gi_star(counts, w, permutations=permutations, seed=seed)
+    if permutations and worker is not None:
+        result = worker.gi_star(counts, grid.neighbours(), permutations=permutations, seed=seed)
+    else:
+        w = grid.weights() if permutations else grid.adjacency()
+        result = gi_star(counts, w, permutations=permutations, seed=seed)
     return grid, hotspot_frame(grid.cells, counts, result), result

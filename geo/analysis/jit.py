@@ -5,7 +5,9 @@ machine). :func:`enable_cache` turns on numba's on-disk cache for them (folder `
 default ``~/.cache/veille/numba``), so a later process loads their machine code instead — all but the chunk
 loop that takes the statistic as an argument, which numba cannot cache (see ``_UNCACHEABLE``) and which every
 process compiles again. :func:`warm_up` compiles (or loads) them on a tiny grid, and :func:`is_warm` tells
-whether that is done, so that a page can fall back to analytical inference rather than wait.
+whether that is done. In the app, all of this runs in the permutation worker process
+(:mod:`geo.analysis.permutation_worker`, which calls :func:`warm_up` when it starts), never in the Streamlit
+process; :func:`warm_up_in_background` remains for other long-lived processes.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from geo.patrol.walking import to_lambert93
 from geo.settings import Settings
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:
+    from geo.analysis.permutation_worker import PermutationWorker
 
 __all__ = ["collect_targets", "overdue_targets", "hotspot_targets", "HOTSPOT_WEEKS"]
 
@@ -32,8 +36,11 @@ def overdue_targets(store: Store, *, settings: Settings, now: datetime, limit: i
 
 
 def hotspot_targets(store: Store, *, settings: Settings, now: datetime, weeks: int = HOTSPOT_WEEKS,
-                    limit: int = 30) -> list[Target]:
+                    limit: int = 30, worker: PermutationWorker | None = None) -> list[Target]:
     """Return the hot-spot cells of the last ``weeks`` weeks' reports as targets (:func:`targets_from_hotspots`).
+
+    ``worker``: compute the permutation inference in that process (an app server: see
+    :mod:`geo.analysis.permutation_worker`); by default in this one.
 
     Raises
     ------
@@ -49,7 +56,7 @@ def hotspot_targets(store: Store, *, settings: Settings, now: datetime, weeks: i
     reports = store.read_reports(columns=["lat", "lon", "neighbourhood"], start=end - pd.Timedelta(weeks=weeks),
                                  end=end, timezone=settings.timezone)
     reports = reports[reports["neighbourhood"].notna()]
-    grid, cells, _ = report_hotspots(reports, store.load_territory())
+    grid, cells, _ = report_hotspots(reports, store.load_territory(), worker=worker)
     lat, lon = reports["lat"].to_numpy(float), reports["lon"].to_numpy(float)
     report_xy = to_lambert93(list(zip(lat.tolist(), lon.tolist(), strict=True)))
     cell_xy = np.column_stack([cells["x"].to_numpy(float), cells["y"].to_numpy(float)])

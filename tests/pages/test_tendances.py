@@ -112,14 +112,16 @@ def test_a_click_on_a_hot_spot_cell_shows_its_series(app, monkeypatch):
 
 
 def test_numba_warm_up_starts_only_once_a_hot_spot_layer_is_asked_for(app, monkeypatch):
-    """Pages that show no hot spots never start compiling esda's numba code (seconds of CPU, ~80 MB)."""
+    """Pages that show no hot spots never start the permutation worker (seconds of CPU, numba's memory)."""
     import threading
 
     import ui.hotspots
-    from geo.analysis import jit
+    from geo.analysis import permutation_worker
 
-    started: list[float] = []
-    monkeypatch.setattr(jit, "warm_up_in_background", lambda *, delay=0.0: started.append(delay))
+    fresh = permutation_worker.PermutationWorker()  # as in a fresh process: no worker yet
+    started: list[bool] = []
+    monkeypatch.setattr(fresh, "start", lambda: started.append(True))
+    monkeypatch.setattr(permutation_worker, "_SHARED", fresh)
     monkeypatch.setattr(ui.hotspots, "_ASKED", threading.Event())  # as in a fresh process
     at = app("pages/carte.py")
     for page in ("pages/accueil.py", "pages/tendances.py", "pages/carte.py"):
@@ -128,4 +130,4 @@ def test_numba_warm_up_starts_only_once_a_hot_spot_layer_is_asked_for(app, monke
     assert started == []
     at.radio(key="carte_points_chauds").set_value("hotspots").run()
     no_exception(at)
-    assert started == [1.0]
+    assert started == [True]
