@@ -178,27 +178,30 @@ def _completed(period: FixedPeriod, *, now: pd.Timestamp, timezone: str, asked: 
     return period
 
 
-def parse_period(text: str, *, now: pd.Timestamp, timezone: str,
-                 first_month: pd.Timestamp | None = None) -> FixedPeriod:
-    """Return the completed fixed period written ``text`` (:data:`PERIOD_HELP`).
+def parse_period(text: str, *, now: pd.Timestamp, timezone: str, first_month: pd.Timestamp | None = None,
+                 completed: bool = True) -> FixedPeriod:
+    """Return the fixed period written ``text`` (:data:`PERIOD_HELP`).
+
+    ``completed``: refuse a period that is not over at ``now`` (always, for a partner).
 
     Raises
     ------
     InputError
-        When ``text`` is not one of these forms, or names a period that is not over.
+        When ``text`` is not one of these forms, or (``completed``) names a period that is not over.
     """
     value = str(text).strip()
+    check = _completed if completed else (lambda period, **_: period)
     if value.lower() in ("tout", "depuis-le-debut", "depuis le début"):
         return all_period(first_month, now=now, timezone=timezone)
     if match := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
         year, month = int(match[1]), int(match[2])
         if 1 <= month <= 12:
-            return _completed(month_period(year, month, timezone=timezone), now=now, timezone=timezone, asked=value)
+            return check(month_period(year, month, timezone=timezone), now=now, timezone=timezone, asked=value)
     elif match := re.fullmatch(r"(\d{4})-[TtQq]([1-4])", value):
-        return _completed(quarter_period(int(match[1]), int(match[2]), timezone=timezone), now=now,
-                          timezone=timezone, asked=value)
+        return check(quarter_period(int(match[1]), int(match[2]), timezone=timezone), now=now, timezone=timezone,
+                     asked=value)
     elif re.fullmatch(r"\d{4}", value):
-        return _completed(year_period(int(value), timezone=timezone), now=now, timezone=timezone, asked=value)
+        return check(year_period(int(value), timezone=timezone), now=now, timezone=timezone, asked=value)
     raise InputError(f"période attendue : {PERIOD_HELP} ; trouvé {value!r}")
 
 
