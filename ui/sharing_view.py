@@ -91,7 +91,7 @@ def fixed_period_input(key: str) -> FixedPeriod:
     if not offered["mois"]:
         right.info("Aucun mois clos pour l'instant : les signalements du mois en cours seront visibles à sa fin.")
     code = right.selectbox("Période", list(periods), format_func=lambda c: periods[c].label.capitalize(),
-                           key=f"{key}_periode_fixe")
+                           key=f"{key}_periode_{kind}")
     return periods[code]
 
 

@@ -279,7 +279,7 @@ def test_the_partner_session_adds_nothing_that_recomputes_a_masked_count(planted
     store = Store(planted_db)
     now = pd.Timestamp.now(tz="Europe/Paris")
     period = _period(store, "mois-0", now)  # the page's default period: the last completed month
-    assert at.selectbox(key="partenaire_periode_fixe").value == period.code
+    assert at.selectbox(key="partenaire_periode_mois").value == period.code
     assert any(f"Période : {period.label}" in m.value for m in at.markdown)
     knowledge = _read_everything(_exports(store, PARTNER, period, tmp_path, now=now))
     shown = at.dataframe[0].value
