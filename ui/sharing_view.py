@@ -51,12 +51,17 @@ def scope_of(partner_id: str) -> PartnerScope:
 @st.cache_data(max_entries=16, show_spinner="Préparation de la vue partenaire…")
 def _view(url: str, version: int, scope: PartnerScope, period: FixedPeriod, *, day: str,
           sharing: SharingSettings) -> PartnerView:
+    tz = loaders.settings().timezone
     return fixed_partner_view(loaders.store(), scope, period, taxonomy=loaders.taxonomy(), settings=sharing,
-                              territory=loaders.territory(), timezone=loaders.settings().timezone)
+                              territory=loaders.territory(), now=pd.Timestamp(day).tz_localize(tz), timezone=tz)
 
 
 def view_for(scope: PartnerScope, period: FixedPeriod) -> PartnerView:
-    """Return the partner view of ``scope`` for a fixed period (cached per data version and day)."""
+    """Return the partner view of ``scope`` for a fixed period (cached per data version and day).
+
+    Ages and open states are those of the start of the day, for every period and every partner of that day: the
+    views a partner takes in one day are consistent with each other (:mod:`geo.sharing.period_view`).
+    """
     day = pd.Timestamp.now(tz=loaders.settings().timezone).strftime("%Y-%m-%d")
     return _view(loaders.settings().db_url, loaders.data_version(), scope, period, day=day,
                  sharing=auth.sharing_settings())
