@@ -1,29 +1,20 @@
 """What fixed periods cost partners: items listed and exact cells, « depuis le début » derived from months
 against the former free all-dates view, per partner, on a demo store; and the time to build the views.
 
-Usage: python bench/partner_periods.py [--reports 20000] [--work DIR]
+Usage: .venv/bin/python bench/partner_periods.py [--reports 20000] [--work DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo.demo.build import build_demo_store
-from geo.settings import DATA_DIR
-from geo.sharing.config import SharingSettings
-from geo.sharing.disclosure import SHOWN
-from geo.sharing.period_view import fixed_partner_view
-from geo.sharing.periods import available_periods, first_report_month
-from geo.sharing.privacy import partner_view
-from geo.sharing.scope import list_partners, partner_scope
-from geo.store.database import Store
-from geo.taxonomy import load_taxonomy
-
+ROOT = Path(__file__).resolve().parents[1]
 TZ = "Europe/Paris"
 
 
@@ -32,6 +23,19 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=20_000)
     parser.add_argument("--work", default="/tmp/veille-bench-periods")
     args = parser.parse_args()
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from geo.demo.build import build_demo_store
+    from geo.settings import DATA_DIR
+    from geo.sharing.config import SharingSettings
+    from geo.sharing.disclosure import SHOWN
+    from geo.sharing.period_view import fixed_partner_view
+    from geo.sharing.periods import available_periods, first_report_month
+    from geo.sharing.privacy import partner_view
+    from geo.sharing.scope import list_partners, partner_scope
+    from geo.store.database import Store
+    from geo.taxonomy import load_taxonomy
+
     taxonomy = load_taxonomy(DATA_DIR / "taxonomy.json")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
