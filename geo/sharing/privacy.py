@@ -16,6 +16,10 @@ protect, the items forming the masked cell are left out of the lists. An item ke
 when at least 3 listed items share it; map cells are drawn from those places only, with a class (« 3 à 9 »…),
 never a count. Every page, map and export formats :attr:`PartnerView.figures`, :attr:`PartnerView.cells` and
 :attr:`PartnerView.items`: none counts the reports again.
+
+A view protects ONE period. A partner reaches fixed calendar periods only (:mod:`geo.sharing.periods`):
+:func:`geo.sharing.period_view.fixed_partner_view` builds one view per calendar month here and derives longer
+periods from the months' published views, so that subtracting two periods gives nothing away.
 """
 
 from __future__ import annotations
