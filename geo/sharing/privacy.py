@@ -352,11 +352,14 @@ def quartier_figures(view: PartnerView, territory: gpd.GeoDataFrame | None = Non
 def quartier_classes(view: PartnerView) -> dict[str | None, tuple[str, str, str]]:
     """Return per quartier code: its map class, and its reports and open reports as a partner sees them."""
     figures = view.figures
+    lower = getattr(figures, "lower", None)  # a period made of months: cells known from below (« ≥ L »)
+    top_low, top_label = COUNT_CLASSES[-1][0], COUNT_CLASSES[-1][2]
     out = {}
     for i, (code, _) in enumerate(view.rows):
         state = figures.status[i, 0]
         classe = (count_class(figures.counts[i, 0], min_count=view.min_count) if state == SHOWN
-                  else f"< {view.min_count}" if state == PRIMARY else MASKED_CLASS)
+                  else f"< {view.min_count}" if state == PRIMARY
+                  else top_label if lower is not None and lower[i, 0] >= top_low else MASKED_CLASS)
         out[code] = (classe, figures.label(i, 0), figures.label(i, 1))
     return out
 

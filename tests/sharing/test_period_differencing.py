@@ -255,3 +255,28 @@ def test_the_attacker_pins_masked_counts_when_each_fixed_period_is_protected_on_
         if recovered:
             break
     assert recovered, "independently protected nested periods should give some masked count away"
+
+
+def test_a_longer_period_is_computed_from_its_months_published_cells_only():
+    from geo.sharing.disclosure import protect_counts
+    from geo.sharing.period_view import derive_table
+
+    october = protect_counts(np.array([[5, 2, 0], [1, 1, 0], [40, 3, 1], [7, 4, 0]]))
+    november = protect_counts(np.array([[0, 0, 0], [4, 0, 0], [2, 0, 0], [3, 3, 0]]))
+    assert [[october.label(i, j) for j in range(3)] for i in range(4)] == [
+        ["masqué", "< 3", "0"], ["< 3", "< 3", "0"], ["masqué", "masqué", "< 3"], ["7", "4", "0"]]
+    assert [[november.label(i, j) for j in range(3)] for i in range(4)] == [
+        ["0", "0", "0"], ["4", "0", "0"], ["< 3", "0", "0"], ["masqué", "3", "0"]]
+    table = derive_table([(october, [0, 1, 2, 3]), (november, [0, 1, 2, 3])], rows=4, min_count=3)
+    # shown cells add up (4 + 3 = 7); « < 3 » with zeros stays « < 3 »; otherwise the least value the months
+    # allow: « masqué » counts 3, « < 3 » counts 1 (row 2: 1 + 4 = 5; row 3: 7 + 3 = 10)
+    assert [[table.label(i, j) for j in range(3)] for i in range(4)] == [
+        ["≥ 3", "< 3", "0"], ["≥ 5", "< 3", "0"], ["≥ 4", "≥ 3", "< 3"], ["≥ 10", "7", "0"]]
+    assert [table.total_label(j) for j in range(3)] == ["≥ 22", "≥ 12", "≥ 1"]
+    # nothing depends on a masked count: other masked values with the same publication give the same table
+    other = protect_counts(np.array([[6, 1, 0], [2, 2, 0], [41, 3, 1], [7, 4, 0]]))
+    assert (other.status == october.status).all()
+    again = derive_table([(other, [0, 1, 2, 3]), (november, [0, 1, 2, 3])], rows=4, min_count=3)
+    assert [[again.label(i, j) for j in range(3)] for i in range(4)] == [
+        [table.label(i, j) for j in range(3)] for i in range(4)]
+    assert [again.total_label(j) for j in range(3)] == ["≥ 22", "≥ 12", "≥ 1"]
