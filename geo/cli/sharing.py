@@ -108,12 +108,23 @@ def _retention_of(store: Store, args: argparse.Namespace, months: int, prefix: s
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    import pandas as pd  # noqa: PLC0415 - idem
+
     from geo.sharing.exports import ExportRequest, export  # noqa: PLC0415 - maps, PDF, matplotlib: slow
+    from geo.sharing.periods import first_report_month, parse_period  # noqa: PLC0415 - idem
 
     role = PARTENAIRE if args.role in ("partner", PARTENAIRE) else args.role
+    store = Store(settings.db_url)
+    period = None
+    if args.periode is not None:
+        if args.date_from or args.date_to:
+            raise InputError("--periode ne se combine pas avec --from / --to : choisissez l'un ou l'autre")
+        period = parse_period(args.periode, now=pd.Timestamp.now(tz=settings.timezone), timezone=settings.timezone,
+                              first_month=first_report_month(store, timezone=settings.timezone),
+                              completed=role == PARTENAIRE)
     start, end = local_bounds(args.date_from, args.date_to, timezone=settings.timezone)
-    request = ExportRequest(role=role, fmt=args.format, partner_id=args.partner, start=start, end=end)
-    summary = export(Store(settings.db_url), request, args.out, taxonomy=load_taxonomy(settings.taxonomy_path),
+    request = ExportRequest(role=role, fmt=args.format, partner_id=args.partner, start=start, end=end, period=period)
+    summary = export(store, request, args.out, taxonomy=load_taxonomy(settings.taxonomy_path),
                      settings=settings, sharing=load_sharing_settings(), by=_CLI_LOGIN)
     say(f"{summary['reports']} signalements exportés dans {summary['out']} ({summary['bytes']} octets)")
     emit(summary)
@@ -145,7 +156,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     exp.add_argument("--role", required=True, choices=("partner", PARTENAIRE, COORDINATEUR))
     exp.add_argument("--partner", help="identifiant du partenaire (rôle partner)")
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    exp.add_argument("--from", dest="date_from", metavar="DATE", help="première date incluse (AAAA-MM-JJ)")
+    exp.add_argument("--periode", metavar="PÉRIODE",
+                     help="période fixe : AAAA-MM (mois), AAAA-T1…T4 (trimestre), AAAA (année) ou tout (depuis le "
+                          "début) ; seule une période close est acceptée pour un partenaire (défaut : tout)")
+    exp.add_argument("--from", dest="date_from", metavar="DATE",
+                     help="première date incluse (AAAA-MM-JJ) ; pour un partenaire, le 1er jour d'un mois, d'un "
+                          "trimestre ou d'une année clos, avec --to sur son dernier jour")
     exp.add_argument("--to", dest="date_to", metavar="DATE", help="dernière date incluse (AAAA-MM-JJ)")
     exp.add_argument("--out", required=True, help="fichier à écrire")
     exp.set_defaults(run=_cmd_export)

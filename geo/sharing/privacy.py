@@ -16,6 +16,10 @@ protect, the items forming the masked cell are left out of the lists. An item ke
 when at least 3 listed items share it; map cells are drawn from those places only, with a class (« 3 à 9 »…),
 never a count. Every page, map and export formats :attr:`PartnerView.figures`, :attr:`PartnerView.cells` and
 :attr:`PartnerView.items`: none counts the reports again.
+
+A view protects ONE period. A partner reaches fixed calendar periods only (:mod:`geo.sharing.periods`):
+:func:`geo.sharing.period_view.fixed_partner_view` builds one view per calendar month here and derives longer
+periods from the months' published views, so that subtracting two periods gives nothing away.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pyproj import Transformer
 from geo.maps.explorer import ageing_band
 from geo.sharing.config import SharingSettings
 from geo.sharing.disclosure import POOLED, PRIMARY, SHOWN, WITHHELD, ProtectedTable, protect_counts
+from geo.sharing.periods import FixedPeriod
 from geo.sharing.scope import PartnerScope, scope_keys, uniform_places
 from geo.store import schema
 from geo.store.database import Store
@@ -45,7 +50,7 @@ from geo.taxonomy import Taxonomy
 __all__ = ["SAFE_COLUMNS", "PARTNER_COLUMNS", "FORBIDDEN_COLUMNS", "PartnerView", "partner_view", "snap_points",
            "mask_count", "masked_total", "count_class", "COUNT_CLASSES", "quartier_figures", "grid_cells",
            "open_items", "reference", "FIGURE_COLUMNS", "POOLED_NAME", "MASKED_CLASS", "HIDDEN_CATEGORY",
-           "quartier_classes", "listing_note"]
+           "quartier_classes", "listing_note", "read_scope", "view_of_frame", "salt_of", "place_cells"]
 
 SAFE_COLUMNS: Final = ("id", "observed_at", "lat", "lon", "category", "severity", "status", "neighbourhood")
 """The only report columns read for a partner."""
@@ -95,6 +100,9 @@ class PartnerView:
     cells
         Places drawn on the map: ``lat``, ``lon`` (cell centre) and ``classe`` (at least ``min_count`` listed
         items each).
+    period
+        The fixed calendar period of the view (:mod:`geo.sharing.periods`); ``None`` for a free period (the
+        coordinator's bulletin).
     """
 
     scope: PartnerScope
@@ -106,10 +114,16 @@ class PartnerView:
     figures: ProtectedTable | None = None
     rows: tuple[tuple[str | None, str], ...] = ()
     cells: pd.DataFrame | None = None
+    period: FixedPeriod | None = None
 
     def mask(self, count: int) -> str:
         """Return ``count`` as a partner may see it."""
         return mask_count(count, min_count=self.min_count)
+
+
+def salt_of(store: Store) -> bytes:
+    """Return the store's secret key of :func:`reference` (created on first use)."""
+    return _salt(store)
 
 
 def _salt(store: Store) -> bytes:
@@ -180,23 +194,42 @@ def partner_view(store: Store, scope: PartnerScope, *, taxonomy: Taxonomy, setti
                  territory: gpd.GeoDataFrame | None = None, start: pd.Timestamp | None = None,
                  end: pd.Timestamp | None = None, now: pd.Timestamp | None = None,
                  timezone: str = "Europe/Paris") -> PartnerView:
-    """Read the reports a partner may see and return them generalised (see the module's description)."""
+    """Read the reports a partner may see and return them generalised (see the module's description).
+
+    This protects the counts of ONE period. Two free periods differing by a day give that day's counts by
+    difference: what a partner reaches goes through :func:`geo.sharing.period_view.fixed_partner_view`
+    (fixed calendar periods), which builds its views with this function, one calendar month at a time.
+    """
     now = pd.Timestamp.now(tz=timezone) if now is None else pd.Timestamp(now)
+    frame = read_scope(store, scope, start=start, end=end, timezone=timezone)
+    if territory is None:
+        territory = store.load_territory()
+    return view_of_frame(frame, scope, taxonomy=taxonomy, settings=settings, territory=territory, start=start,
+                         end=end, now=now, salt=_salt(store))
+
+
+def read_scope(store: Store, scope: PartnerScope, *, start: pd.Timestamp | None = None,
+               end: pd.Timestamp | None = None, timezone: str = "Europe/Paris") -> pd.DataFrame:
+    """Return the reports of ``scope`` observed in ``[start, end)``, columns :data:`SAFE_COLUMNS` only."""
     frame = store.read_reports(columns=SAFE_COLUMNS, start=start, end=end, timezone=timezone)
     keep = frame["category"].isin(scope.categories)
     if scope.pairs is not None:  # exactly what the routing table sends to the partner
         keep &= scope_keys(frame["category"], frame["neighbourhood"]).isin(scope.pairs)
     elif scope.neighbourhoods is not None:
         keep &= frame["neighbourhood"].isin(scope.neighbourhoods)
-    frame = frame[keep]
-    if territory is None:
-        territory = store.load_territory()
+    return frame[keep]
+
+
+def view_of_frame(frame: pd.DataFrame, scope: PartnerScope, *, taxonomy: Taxonomy, settings: SharingSettings,
+                  territory: gpd.GeoDataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                  now: pd.Timestamp, salt: bytes) -> PartnerView:
+    """Return the protected view of the reports ``frame`` (from :func:`read_scope`) for one period."""
     names = dict(zip(territory["code"], territory["name"], strict=True)) if len(territory) else {}
     lat, lon = snap_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), settings=settings)
     hours = (now - frame["observed_at"]).dt.total_seconds().to_numpy() / 3600.0 if len(frame) else np.array([])
     is_open = frame["status"].isin(taxonomy.open_statuses).to_numpy()
     items = pd.DataFrame({
-        "ref": reference(frame["id"], salt=_salt(store)),
+        "ref": reference(frame["id"], salt=salt),
         "observed_on": frame["observed_at"].dt.strftime("%Y-%m-%d").to_numpy(),
         "category": frame["category"].to_numpy(),
         "category_label": frame["category"].map(lambda c: taxonomy.categories[c].label
@@ -288,15 +321,18 @@ def _publishable(items: pd.DataFrame, rows: list[tuple[str | None, str]], figure
     crowded = pd.Series(False, index=items.index)
     crowded.loc[placed.index] = sizes >= min_count
     items.loc[~crowded.to_numpy(), ["lat", "lon"]] = np.nan
-    shown = items[crowded.to_numpy()]
+    return items, place_cells(items, min_count=min_count)
+
+
+def place_cells(items: pd.DataFrame, *, min_count: int) -> pd.DataFrame:
+    """Return the map's places: the listed items that keep a place, counted per place as a class."""
+    shown = items[items["lat"].notna() & items["lon"].notna()]
     if shown.empty:
-        cells = pd.DataFrame({"lat": pd.Series(dtype=float), "lon": pd.Series(dtype=float),
-                              "classe": pd.Series(dtype=object)})
-    else:
-        cells = shown.groupby(["lat", "lon"]).size().rename("n").reset_index()
-        cells["classe"] = [count_class(n, min_count=min_count) for n in cells["n"]]
-        cells = cells[["lat", "lon", "classe"]]
-    return items, cells
+        return pd.DataFrame({"lat": pd.Series(dtype=float), "lon": pd.Series(dtype=float),
+                             "classe": pd.Series(dtype=object)})
+    cells = shown.groupby(["lat", "lon"]).size().rename("n").reset_index()
+    cells["classe"] = [count_class(n, min_count=min_count) for n in cells["n"]]
+    return cells[["lat", "lon", "classe"]]
 
 
 def quartier_figures(view: PartnerView, territory: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
@@ -316,11 +352,14 @@ def quartier_figures(view: PartnerView, territory: gpd.GeoDataFrame | None = Non
 def quartier_classes(view: PartnerView) -> dict[str | None, tuple[str, str, str]]:
     """Return per quartier code: its map class, and its reports and open reports as a partner sees them."""
     figures = view.figures
+    lower = getattr(figures, "lower", None)  # a period made of months: cells known from below (« ≥ L »)
+    top_low, top_label = COUNT_CLASSES[-1][0], COUNT_CLASSES[-1][2]
     out = {}
     for i, (code, _) in enumerate(view.rows):
         state = figures.status[i, 0]
         classe = (count_class(figures.counts[i, 0], min_count=view.min_count) if state == SHOWN
-                  else f"< {view.min_count}" if state == PRIMARY else MASKED_CLASS)
+                  else f"< {view.min_count}" if state == PRIMARY
+                  else top_label if lower is not None and lower[i, 0] >= top_low else MASKED_CLASS)
         out[code] = (classe, figures.label(i, 0), figures.label(i, 1))
     return out
 

@@ -106,6 +106,9 @@ def test_a_partner_session_in_the_browser_shows_no_personal_data(auth_server, br
     page, watch = browser_page
     log_in(page, auth_server, "mairie")
     expect(page.locator("h1", has_text=PARTNER_TITLE)).to_be_visible(timeout=30_000)
+    # a fixed calendar period, named in French, never free dates (two free periods a day apart would leak)
+    expect(page.get_by_text(re.compile(r"^Période : mois d"))).to_be_visible(timeout=30_000)
+    assert page.locator('[data-testid="stDateInput"]').count() == 0
     frame = page.frame_locator(MAP_FRAME).first
     expect(frame.locator(".leaflet-container")).to_be_visible(timeout=30_000)
     expect(frame.locator(".veille-legend")).to_contain_text("< 3")

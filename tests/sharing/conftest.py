@@ -45,12 +45,14 @@ def plant_reports(store: Store, *, now: pd.Timestamp) -> list[str]:
 
 @pytest.fixture(scope="session")
 def planted_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """URL of a demo store (800 reports) with the planted reports and one account per role."""
+    """URL of a demo store (800 reports) with the planted reports (twice: this week, and 6 weeks ago, in a month
+    a partner may choose) and one account per role."""
     url = f"sqlite:///{tmp_path_factory.mktemp('sharing') / 'planted.sqlite'}"
     now = pd.Timestamp.now(tz="Europe/Paris").floor("h")
     store = Store(url)
     build_demo_store(store, taxonomy=TAXONOMY, reports=800, seed=3, end=now)
     plant_reports(store, now=now)
+    plant_reports(store, now=now - pd.Timedelta(days=40))  # the same, in a completed month: partners reach it
     accounts.create_user(store, "coord", PASSWORD, role="coordinateur")
     accounts.create_user(store, "terrain", PASSWORD, role="equipe")
     accounts.create_user(store, "mairie", PASSWORD, role="partenaire", partner_id=PARTNER)
@@ -66,3 +68,20 @@ def planted_copy(planted_db: str, tmp_path: Path) -> str:
     target = tmp_path / "planted-copy.sqlite"
     shutil.copy(planted_db.removeprefix("sqlite:///"), target)
     return f"sqlite:///{target}"
+
+
+def masked_month(store: Store, partner: str, *, now: pd.Timestamp, settings=None):
+    """Return the latest completed month whose view for ``partner`` holds a count « < 3 »."""
+    from geo.sharing.config import SharingSettings
+    from geo.sharing.period_view import fixed_partner_view
+    from geo.sharing.periods import available_periods, first_report_month
+    from geo.sharing.scope import partner_scope
+
+    tz = "Europe/Paris"
+    scope = partner_scope(store, partner, taxonomy=TAXONOMY)
+    for period in available_periods(first_report_month(store, timezone=tz), now=now, timezone=tz)["mois"]:
+        view = fixed_partner_view(store, scope, period, taxonomy=TAXONOMY, settings=settings or SharingSettings(),
+                                  now=now, timezone=tz)
+        if (view.figures.status == 1).any():
+            return period
+    raise AssertionError(f"no completed month holds a masked count for {partner}")

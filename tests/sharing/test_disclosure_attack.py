@@ -15,7 +15,6 @@ quartier), or not at all — which it could work out from the published table; t
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import re
@@ -31,7 +30,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from geo.settings import load_settings
 from geo.sharing.config import SharingSettings
 from geo.sharing.exports import ExportRequest, export
-from geo.sharing.privacy import partner_view
+from geo.sharing.period_view import fixed_partner_view
+from geo.sharing.periods import FixedPeriod, available_periods, first_report_month
 from geo.sharing.scope import partner_scope
 from geo.store.database import Store
 from tests.pages.conftest import navigation_only  # noqa: F401 - autouse fixture: run as the server does
@@ -41,12 +41,11 @@ COLUMNS = ("Signalements", "Ouverts", "Ouverts depuis plus de 10 jours")
 MASKED = "< 3"
 
 
-def _exports(store: Store, partner: str, start: pd.Timestamp | None, folder: Path, *,
-             now: pd.Timestamp, end: pd.Timestamp | None = None) -> dict[str, Path]:
+def _exports(store: Store, partner: str, period: FixedPeriod, folder: Path, *, now: pd.Timestamp) -> dict[str, Path]:
     out = {}
     for fmt in ("html", "csv", "geojson", "gpkg", "pdf"):
         out[fmt] = folder / f"{partner}.{fmt}"
-        export(store, ExportRequest(role="partenaire", fmt=fmt, partner_id=partner, start=start, end=end), out[fmt],
+        export(store, ExportRequest(role="partenaire", fmt=fmt, partner_id=partner, period=period), out[fmt],
                taxonomy=TAXONOMY, settings=load_settings(db_url=store.url), sharing=SharingSettings(), by="attaque",
                now=now)
     return out
@@ -139,7 +138,8 @@ def _read_everything(files: dict[str, Path]) -> Knowledge:
 def _ranges(k: Knowledge, listing: dict[tuple[str, int], str]) -> dict[tuple[str, int], tuple[int, int]]:
     """Return the feasible (min, max) of every cell shown « < 3 » anywhere.
 
-    ``listing``: (quartier, class) -> ``listed``, ``pooled`` or ``withheld``.
+    ``listing``: (quartier, class) -> ``listed``, ``pooled``, ``withheld`` or ``partial`` (a period made of
+    months, each listing the group its own way: the listed items are a part of the group).
     """
     rows, cols = k.rows, len(COLUMNS)
     size = len(rows) * cols
@@ -168,6 +168,8 @@ def _ranges(k: Knowledge, listing: dict[tuple[str, int], str]) -> dict[tuple[str
                 constraint(cell(rows.index(quartier), c), 1, 2)
             elif label == "masqué":  # a complementary cell: not small, not 0
                 constraint(cell(rows.index(quartier), c), 3, np.inf)
+            elif label.startswith("≥ "):  # a cell of a period made of months, known from below
+                constraint(cell(rows.index(quartier), c), int(label[2:]), np.inf)
             else:
                 raise AssertionError(f"unexpected published figure {label!r} for {quartier}")
     for c, labels in k.totals.items():
@@ -190,13 +192,15 @@ def _ranges(k: Knowledge, listing: dict[tuple[str, int], str]) -> dict[tuple[str
             how = listing.get((quartier, j), "listed")
             if how == "listed":
                 low[g(r, j)] = high[g(r, j)] = visible[r, j]
+            elif how == "partial":
+                low[g(r, j)] = visible[r, j]
             else:
                 assert visible[r, j] == 0, f"{quartier}: items of a {how} group listed with their quartier"
                 if how == "pooled":
                     members.append(g(r, j))
         if members:
             constraint(dict.fromkeys(members, 1), pooled[j], pooled[j])
-        else:
+        elif "partial" not in listing.values():
             assert pooled[j] == 0, "items listed without a quartier while no group is pooled"
     a = np.array(rows_a)
     result = {}
@@ -216,36 +220,48 @@ def _ranges(k: Knowledge, listing: dict[tuple[str, int], str]) -> dict[tuple[str
     return result
 
 
-def _listing(store: Store, partner: str, start: pd.Timestamp | None, now: pd.Timestamp,
-             end: pd.Timestamp | None = None) -> dict:
-    view = partner_view(store, partner_scope(store, partner, taxonomy=TAXONOMY), taxonomy=TAXONOMY,
-                        settings=SharingSettings(), start=start, end=end, now=now)
-    figures = getattr(view, "figures", None)
-    if figures is None:
-        return {}
+def _listing(store: Store, partner: str, period: FixedPeriod, now: pd.Timestamp) -> dict:
+    view = fixed_partner_view(store, partner_scope(store, partner, taxonomy=TAXONOMY), period, taxonomy=TAXONOMY,
+                              settings=SharingSettings(), now=now)
+    if len(period.months()) > 1:
+        return {(name, j): "partial" for _, name in view.rows for j in range(len(COLUMNS))}
     names = ("listed", "pooled", "withheld")
-    return {(name, j): names[int(figures.listing[r, j])] for r, (_, name) in enumerate(view.rows)
+    return {(name, j): names[int(view.figures.listing[r, j])] for r, (_, name) in enumerate(view.rows)
             for j in range(len(COLUMNS))}
 
 
-# (partner, days): periods chosen so that the planted store exercises each case of the protection: items of
-# small quartiers listed without their quartier (with and without a complementary cell) and left out.
-CASES = [("ville-eclairage", None), ("ccas", None), ("divia", None), ("ville-voirie", 90),
-         ("police-municipale", 90), ("ville-proprete", None)]
+def _period(store: Store, which: str, now: pd.Timestamp, partner: str = PARTNER) -> FixedPeriod:
+    """Return a fixed period a partner may choose: ``KIND-K`` (the K-th completed one back), ``tout``, or
+    ``mois-masque``: the latest month where the partner's table holds a count « < 3 »."""
+    offered = available_periods(first_report_month(store, timezone="Europe/Paris"), now=now, timezone="Europe/Paris")
+    kind, _, back = which.partition("-")
+    if back != "masque":
+        return offered[kind][int(back or 0)]
+    scope = partner_scope(store, partner, taxonomy=TAXONOMY)
+    for period in offered[kind]:
+        view = fixed_partner_view(store, scope, period, taxonomy=TAXONOMY, settings=SharingSettings(), now=now)
+        if any(view.figures.label(i, j) == MASKED for i in range(len(view.rows)) for j in range(len(COLUMNS))):
+            return period
+    raise AssertionError(f"no month of the planted store holds a masked count for {partner}")
 
 
-@pytest.mark.parametrize(("partner", "days"), CASES)
+# (partner, period): fixed periods a partner may choose — single months (each protected by its own table) and
+# periods made of months (derived from them). The planted store exercises pooled and withheld items there.
+CASES = [("ville-eclairage", "tout"), ("ccas", "tout"), ("divia", "mois-masque"), ("ville-voirie", "mois-2"),
+         ("police-municipale", "mois-masque"), ("ville-proprete", "mois-1"), ("ville-proprete", "trimestre-0"),
+         ("police-municipale", "annee-0")]
+
+
+@pytest.mark.parametrize(("partner", "which"), CASES)
 def test_no_masked_count_can_be_recomputed_from_everything_a_partner_takes_away(planted_db, tmp_path, partner,
-                                                                               days):
+                                                                               which):
     store = Store(planted_db)
-    start = None if days is None else pd.Timestamp.now(tz="Europe/Paris").floor("D") - pd.Timedelta(days=days)
     now = pd.Timestamp.now(tz="Europe/Paris")
-    knowledge = _read_everything(_exports(store, partner, start, tmp_path, now=now))
+    period = _period(store, which, now, partner)
+    knowledge = _read_everything(_exports(store, partner, period, tmp_path, now=now))
     assert knowledge.pdf_rows == len(knowledge.rows)  # every source was read
-    # over all dates every partner has listed items; over 90 days a small partner's may all be withheld, depending
-    # on the hour the demo store was built (its reports end at that hour, the window starts at midnight)
-    assert knowledge.items or days is not None
-    ranges = _ranges(knowledge, _listing(store, partner, start, now))
+    assert knowledge.items or period.kind == "mois"  # over a month a small partner's items may all be withheld
+    ranges = _ranges(knowledge, _listing(store, partner, period, now))
     assert ranges, "this period should hold masked counts"
     recovered = {f"{q} / {COLUMNS[c]}": lo for (q, c), (lo, hi) in ranges.items() if lo == hi}
     assert not recovered, f"masked counts recomputed by the attacker: {recovered}"
@@ -260,13 +276,12 @@ def test_the_partner_session_adds_nothing_that_recomputes_a_masked_count(planted
     at = start(planted_db, monkeypatch)
     log_in(at, "mairie", PASSWORD)
     assert not at.exception
-    tz = "Europe/Paris"
-    today = dt.date.today()
-    first = pd.Timestamp(today - dt.timedelta(days=89)).tz_localize(tz)  # the page's default period
-    end = (pd.Timestamp(today) + pd.Timedelta(days=1)).tz_localize(tz)
     store = Store(planted_db)
-    now = pd.Timestamp.now(tz=tz)
-    knowledge = _read_everything(_exports(store, PARTNER, first, tmp_path, now=now, end=end))
+    now = pd.Timestamp.now(tz="Europe/Paris").floor("D")  # the page's views are those of the start of the day
+    period = _period(store, "mois-0", now)  # the page's default period: the last completed month
+    assert at.selectbox(key="partenaire_periode_mois").value == period.code
+    assert any(f"Période : {period.label}" in m.value for m in at.markdown)
+    knowledge = _read_everything(_exports(store, PARTNER, period, tmp_path, now=now))
     shown = at.dataframe[0].value
     assert shown.astype(str).equals(pd.read_csv(io.StringIO(tmp_path.joinpath(f"{PARTNER}.csv").read_bytes()
                                                            .decode("utf-8-sig").split("\r\n\r\n")[0]),
@@ -276,5 +291,5 @@ def test_the_partner_session_adds_nothing_that_recomputes_a_masked_count(planted
         _open_items(knowledge, at.dataframe[1].value)
     maps = [json.loads(c.proto.json_args).get("script", "") for c in at.get("component_instance")]
     assert sum(_map_figures(knowledge, script) for script in maps if "var data = " in script) >= 5
-    ranges = _ranges(knowledge, _listing(store, PARTNER, first, now, end))
+    ranges = _ranges(knowledge, _listing(store, PARTNER, period, now))
     assert ranges and all(lo < hi for lo, hi in ranges.values()), ranges

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -116,10 +117,11 @@ def test_users_add_prompts_for_the_password_twice(tmp_path, capsys, monkeypatch)
 
 def test_export_command_in_a_subprocess_prints_its_summary_last(planted_db, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    for role, extra in (("partner", ["--partner", PARTNER]), ("coordinateur", [])):
+    for role, extra in (("partner", ["--partner", PARTNER, "--periode", "tout"]),
+                        ("coordinateur", ["--from", "2000-01-01", "--to", "2100-12-31"])):
         out = tmp_path / f"{role}.geojson"
         command = [sys.executable, "-m", "geo", "--db", planted_db, "export", "--role", role, *extra,
-                   "--format", "geojson", "--from", "2000-01-01", "--to", "2100-12-31", "--out", str(out)]
+                   "--format", "geojson", "--out", str(out)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=180, check=False)
         assert done.returncode == 0, done.stderr
         summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -134,3 +136,33 @@ def test_export_refuses_bad_requests_in_french(planted_db, tmp_path, capsys):
     code, _, err = run(capsys, "--db", planted_db, "export", "--role", "partner", "--partner", PARTNER,
                        "--format", "csv", "--out", tmp_path / "absent" / "x.csv")
     assert code == 2 and "dossier de sortie introuvable" in err
+
+
+def test_a_partner_export_takes_fixed_periods_only_old_options_included(planted_db, tmp_path, capsys):
+    """``--periode`` names a fixed period; ``--from`` / ``--to`` still work on the bounds of one, and any other
+    dates get a French error and no file (a day less than a period would give that day's counts by difference)."""
+    now = pd.Timestamp.now(tz="Europe/Paris")
+    last = (now.floor("D") - pd.Timedelta(days=now.day)).date()  # the last day of the last completed month
+    first = last.replace(day=1)
+    base = ["--db", planted_db, "export", "--role", "partner", "--partner", PARTNER, "--format", "csv"]
+    out = tmp_path / "mois.csv"
+    code, summary, _ = run(capsys, *base, "--periode", f"{first:%Y-%m}", "--out", out)
+    assert code == 0 and summary["period"].startswith("mois d") and out.exists()
+    by_dates = tmp_path / "mois-dates.csv"
+    code, again, _ = run(capsys, *base, "--from", f"{first}", "--to", f"{last}", "--out", by_dates)
+    assert code == 0 and again["period"] == summary["period"] and by_dates.read_bytes() == out.read_bytes()
+    refused = tmp_path / "refus.csv"
+    for dates in (["--from", f"{first}", "--to", f"{last - dt.timedelta(days=1)}"], ["--from", f"{first}"],
+                  ["--from", "2000-01-01", "--to", "2100-12-31"]):
+        code, _, err = run(capsys, *base, *dates, "--out", refused)
+        assert code == 2 and "périodes fixes" in err and "--periode" in err and not refused.exists(), err
+    for period, said in ((f"{now:%Y-%m}", "non terminée"), ("2026-13", "période attendue"),
+                         (f"{now.year + 1}", "non terminée")):
+        code, _, err = run(capsys, *base, "--periode", period, "--out", refused)
+        assert code == 2 and said in err and not refused.exists(), err
+    code, _, err = run(capsys, *base, "--periode", "tout", "--from", f"{first}", "--out", refused)
+    assert code == 2 and "ne se combine pas" in err
+    # the coordinator's full export keeps free dates, and may name a period too
+    code, summary, _ = run(capsys, "--db", planted_db, "export", "--role", "coordinateur", "--format", "csv",
+                           "--from", f"{first}", "--to", f"{last - dt.timedelta(days=1)}", "--out", refused)
+    assert code == 0 and summary["period"].startswith("du ")
