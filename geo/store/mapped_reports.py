@@ -143,17 +143,22 @@ def _text(array: pa.LargeStringArray, dtype: str) -> pd.api.extensions.Extension
     return pd.arrays.ArrowStringArray(pa.chunked_array([array]), dtype=pd.StringDtype("pyarrow", na_value=na_value))
 
 
-def _build_in_child(store: Store, columns: Sequence[str], timezone: str) -> Path:
-    command = [sys.executable, "-m", "geo.store.mapped_reports", store.url, timezone, ",".join(columns)]
+def _build_in_child(snapshot: Path, columns: Sequence[str], timezone: str) -> Path:
+    # the child reads the snapshot file only, never the database: the store stays with this process
+    command = [sys.executable, "-m", "geo.store.mapped_reports", str(snapshot), timezone, ",".join(columns)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise StoreError(f"could not build the mapped report columns of {store.url}: {done.stderr.strip()[-2000:]}")
+        raise StoreError(f"could not build the mapped report columns of {snapshot}: {done.stderr.strip()[-2000:]}")
     return Path(done.stdout.strip().splitlines()[-1])
 
 
 def build(store: Store, columns: Sequence[str], timezone: str) -> Path:
     """Build the mapped columns of the store's current snapshot in this process; return their folder."""
-    snapshot = ensure_snapshot(store)
+    return build_from_snapshot(ensure_snapshot(store), columns, timezone)
+
+
+def build_from_snapshot(snapshot: Path, columns: Sequence[str], timezone: str) -> Path:
+    """Build the mapped columns of the snapshot file ``snapshot``; return their folder (reused when there)."""
     version = int(snapshot.stem[len(PREFIX):])
     target = columns_folder(snapshot.parent, version, columns, timezone)
     if (target / _META).exists():
@@ -182,7 +187,7 @@ def load_mapped_reports(store: Store, *, columns: Sequence[str], timezone: str =
         return load_reports(store, columns=columns, timezone=timezone)
     target = columns_folder(snapshot_dir(store), store.data_version(), columns, timezone)
     if not (target / _META).exists():
-        target = _build_in_child(store, columns, timezone)
+        target = _build_in_child(ensure_snapshot(store), columns, timezone)
     return open_columns(target)
 
 
@@ -230,6 +235,6 @@ def file_backed_columns(frame: pd.DataFrame) -> dict[str, str | None]:
     return found
 
 
-if __name__ == "__main__":  # python -m geo.store.mapped_reports URL TIMEZONE COLUMNS
-    url, zone, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-    print(build(Store(url), names, zone))
+if __name__ == "__main__":  # python -m geo.store.mapped_reports SNAPSHOT TIMEZONE COLUMNS
+    path, zone, names = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
+    print(build_from_snapshot(path, names, zone))
