@@ -5,7 +5,6 @@ The demo store holds the demo partners and routing (data/partners.csv, data/rout
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +14,7 @@ from geo.demo.build import build_demo_store
 from geo.settings import DATA_DIR
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from tests.sqlite_copy import copy_sqlite
 
 DEMO_END = pd.Timestamp("2026-03-02")
 SPIKE_WEEK = "2026-02-16"  # PLANTED_PATTERNS["spike"]: the last 2 weeks before DEMO_END
@@ -32,8 +32,5 @@ def demo_file(tmp_path_factory) -> Path:
 @pytest.fixture
 def demo_url(demo_file: Path, tmp_path: Path) -> str:
     """A private copy of the demo store (tests may write to it)."""
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(demo_file) + suffix)
-        if source.exists():
-            shutil.copy(source, tmp_path / f"demo.sqlite{suffix}")
+    copy_sqlite(demo_file, tmp_path / "demo.sqlite")
     return f"sqlite:///{tmp_path / 'demo.sqlite'}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from geo.demo.build import build_demo_store
 from geo.settings import DATA_DIR
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from tests.sqlite_copy import copy_sqlite
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 _COPIES = itertools.count()
@@ -69,7 +69,7 @@ def demo_copy(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     """Return the URL of a private copy of the demo store, for tests that write."""
     if backend == "sqlite":
         target = tmp_path / "demo-copy.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_demo").removeprefix("sqlite:///"), target)
+        copy_sqlite(request.getfixturevalue("sqlite_demo").removeprefix("sqlite:///"), target)
         yield f"sqlite:///{target}"
         return
     server = request.getfixturevalue("postgres_server")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ from geo.settings import DATA_DIR
 from geo.sharing import accounts
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
+from tests.sqlite_copy import copy_sqlite
 
 TAXONOMY = load_taxonomy(DATA_DIR / "taxonomy.json")
 PASSWORD = "correct-horse-battery"
@@ -66,7 +66,7 @@ def planted_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def planted_copy(planted_db: str, tmp_path: Path) -> str:
     """A private copy of the planted store, for tests that write."""
     target = tmp_path / "planted-copy.sqlite"
-    shutil.copy(planted_db.removeprefix("sqlite:///"), target)
+    copy_sqlite(planted_db.removeprefix("sqlite:///"), target)
     return f"sqlite:///{target}"
 
 
