@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 
 import pytest
 
-from geo.cli.main import main
+from tests.commandline import last_json, run
 from tests.conftest import FIXTURES
 from tests.two_structures import EXTRA, SECRET, build
 
 WORD = re.compile(r"structures?\b", re.IGNORECASE)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def last_json(out: str):
-    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import io
-import json
 
 import pytest
 
-from geo.cli.main import main
 from geo.sharing import accounts
 from geo.sharing.config import load_sharing_settings
 from geo.store.database import Store
 from geo.store.structures import list_structures, login_structure, scoped_url
+from tests.commandline import last_json
+from tests.commandline import run as run_command
 
 PASSWORD = "un-mot-de-passe-assez-long"
 
@@ -20,13 +20,7 @@ PASSWORD = "un-mot-de-passe-assez-long"
 def run(capsys, monkeypatch, *argv, stdin: str | None = None) -> tuple[int, str, str]:
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def last_json(out: str):
-    return json.loads(out.strip().splitlines()[-1])
+    return run_command(capsys, *argv)
 
 
 @pytest.fixture

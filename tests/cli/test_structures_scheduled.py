@@ -12,26 +12,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from geo.alerts.registry import list_alerts
-from geo.cli.main import main
 from geo.demo.build import build_demo_store
 from geo.store.database import Store
 from geo.store.structures import add_structure, scoped_url
 from tests.alerts.test_mail import Inbox, free_port
+from tests.commandline import last_json, run
 from tests.two_structures import build
 
 WORD = re.compile(r"structures?\b", re.IGNORECASE)
 DEMO_END = pd.Timestamp("2026-03-02")
 NOW = "2026-03-02T09:00"  # a Monday: weekly digests are due
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def last_json(out: str):
-    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture
