@@ -24,8 +24,10 @@ now = dt.datetime.now(ZoneInfo(settings.timezone))
 state.setdefault("tournees_targets", [])
 state.setdefault("tournees_plan", None)
 state.setdefault("tournees_plan_id", None)
-if "tournees_lat" not in state:
-    state["tournees_lat"], state["tournees_lon"] = ui_patrol.default_start()
+# The start point's default is the widgets' own value, not a session value set before them: Streamlit drops a
+# keyed widget's session value when a rerun interrupts the run between the two (streamlit#4247), and the inputs
+# then fell back to 0, 0 (every target out of reach; seen in the browser test on a busy machine).
+default_lat, default_lon = ui_patrol.default_start()
 
 
 def _reopen(plan_id: int) -> None:
@@ -87,8 +89,8 @@ with prepare:
                              key="tournees_detour")
     limit = c4.number_input("Limite du solveur (s)", 1.0, 120.0, DEFAULT_TIME_LIMIT_S, step=1.0, key="tournees_limite")
     c1, c2, c3 = st.columns(3)
-    lat = c1.number_input("Départ : latitude", format="%.6f", key="tournees_lat")
-    lon = c2.number_input("Départ : longitude", format="%.6f", key="tournees_lon")
+    lat = c1.number_input("Départ : latitude", -90.0, 90.0, default_lat, format="%.6f", key="tournees_lat")
+    lon = c2.number_input("Départ : longitude", -180.0, 180.0, default_lon, format="%.6f", key="tournees_lon")
     network = c3.file_uploader("Réseau de rues (OSM XML ou GraphML, facultatif)", type=["osm", "xml", "graphml"],
                                key="tournees_reseau")
 

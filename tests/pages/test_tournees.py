@@ -68,3 +68,14 @@ def test_hot_spots_are_offered_as_targets(app):
     assert not at.error, [e.value for e in at.error]
     assert any(c.value.endswith("cibles. Décochez celles à ignorer ; changez les priorités au besoin.")
                for c in at.caption)
+
+
+def test_start_point_defaults_to_the_territory_even_when_its_session_value_is_gone(app):
+    at = app("pages/tournees.py")
+    no_exception(at)
+    lat, lon = at.number_input(key="tournees_lat").value, at.number_input(key="tournees_lon").value
+    assert 46.0 < lat < 48.5 and 4.0 < lon < 6.0, (lat, lon)  # the demo territory (Dijon), never 0, 0
+    # Streamlit drops a keyed widget's session value when a rerun interrupts the run before the widget
+    # (streamlit#4247): the inputs then show their own default, which must be the territory, not zero.
+    defaults = [at.number_input(key=key).proto.default for key in ("tournees_lat", "tournees_lon")]
+    assert defaults == [lat, lon]
