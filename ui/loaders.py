@@ -15,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo.analysis import overview
 from geo.analysis.filtering import ReportFilter, kept_positions
+from geo.ingest.provenance import raw_row as _read_raw_row
 from geo.settings import Settings, load_settings
 from geo.store.database import READ_COLUMNS, Store
 from geo.store.mapped_reports import load_mapped_reports
@@ -175,6 +176,16 @@ def _details(url: str, version: int, ids: tuple[str, ...]) -> pd.DataFrame:
 def report_details(ids: list[str]) -> pd.DataFrame:
     """Return free-text columns of a few reports (read on demand, never for the whole store)."""
     return _details(settings().db_url, data_version(), tuple(ids))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _raw_row(url: str, version: int, report_id: str) -> dict[str, str] | None:
+    return _read_raw_row(_store(url), report_id)
+
+
+def raw_row(report_id: str) -> dict[str, str] | None:
+    """Return the row ``report_id`` was imported from (read again from the kept file when needed), or None."""
+    return _raw_row(settings().db_url, data_version(), report_id)
 
 
 def _undated(flt: ReportFilter) -> ReportFilter:

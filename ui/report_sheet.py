@@ -13,7 +13,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import InputError
-from geo.ingest.provenance import raw_row
 from geo.taxonomy import Taxonomy
 from geo.workflow.lifecycle import STATUSES, TRANSITIONS, change_statuses
 from geo.workflow.routing import change_category
@@ -95,12 +94,17 @@ def details(report: dict, row: pd.Series, *, taxonomy: Taxonomy, names: dict[str
         st.caption(f"Identifiant : {report_id} · identifiant source : {report.get('source_id') or '—'}")
         _history(report_id)
         _photos(report_id)
-        with st.expander("Ligne brute importée"):
-            raw = raw_row(loaders.store(), report_id)
-            if raw:
-                st.json(raw)
-            else:
-                st.caption("Aucune ligne brute conservée pour ce signalement.")
+        # lazy: the raw row may mean reading the whole kept file again (tens of seconds for millions of rows),
+        # so it is read only once the expander is opened, never on every render of the sheet
+        raw_box = st.expander("Ligne brute importée", key="sig_brute", on_change="rerun")
+        with raw_box:
+            if raw_box.open:
+                with st.spinner("Lecture de la ligne dans le fichier importé…"):
+                    raw = loaders.raw_row(report_id)
+                if raw:
+                    st.json(raw)
+                else:
+                    st.caption("Aucune ligne brute conservée pour ce signalement.")
     with right:
         st_folium(followup.report_map(float(report["lat"]), float(report["lon"])), key="sig_carte", height=260,
                   use_container_width=True, returned_objects=[])

@@ -151,3 +151,27 @@ def test_signalements_category_change_reroutes(app, demo_copy):
     no_exception(at)
     assert "partenaire : Ville de Dijon – Éclairage public" in " ".join(s.value for s in at.success)
     assert (store.get_report(rid)["category"], store.get_report(rid)["partner"]) == ("eclairage", "ville-eclairage")
+
+
+def test_signalements_reads_the_raw_row_only_once_its_expander_is_opened(app, demo_copy, monkeypatch):
+    from geo.ingest.importer import import_file
+    from tests.conftest import FIXTURES
+    from ui import loaders
+
+    store = Store(demo_copy)
+    import_file(store, FIXTURES / "kobo_veille.csv", taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"))
+    target = "kobo:6f1c2a9e-3b1d-4c55-9a0e-1d2f3a4b5c01"
+    reads = []
+    original = loaders._read_raw_row
+    monkeypatch.setattr(loaders, "_read_raw_row", lambda s, rid: reads.append(rid) or original(s, rid))
+    at = app("pages/signalements.py", db=demo_copy)
+    at.text_input(key="sig_texte").input(target).run()
+    no_exception(at)
+    assert at.selectbox(key="sig_fiche").value == target
+    assert "Ligne brute importée" in [e.label for e in at.expander]
+    assert reads == [] and not at.json  # closed: the kept file is not read again on every render
+    at.session_state["sig_brute"] = True
+    at.run()
+    no_exception(at)
+    assert reads == [target]
+    assert at.json and '"_status"' in at.json[0].value  # the row as in the file, its metadata included
