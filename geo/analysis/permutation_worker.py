@@ -14,8 +14,10 @@ so that the same seed gives the same result in both.
 
 Several sessions share the one worker (requests are served in turn). A worker that dies (killed, out of
 memory) makes the request in progress raise :class:`WorkerError` with a French message, and the next request
-starts a new one. The worker ends with the server: it is stopped when the server exits normally (``atexit``), and
-it watches its parent, so that it also exits when the server is killed.
+starts a new one. A worker that hangs (no answer within ``timeout_s``) is killed, with the same message; a request
+that waits that long for its turn gives up with a French message and leaves the worker alone. The worker ends
+with the server: it is stopped when the server exits normally (``atexit``), and it watches its parent, so that
+it also exits when the server is killed.
 
 This module imports neither streamlit nor esda nor numba.
 """
@@ -126,13 +128,29 @@ def _spawn() -> tuple[subprocess.Popen, Connection]:
 _WATCH_FDS: dict[int, int] = {}
 
 
+DEFAULT_TIMEOUT_S = 180.0
+"""Seconds a request may take once sent (and may wait for its turn) before the worker is taken as hung."""
+WARM_UP_TIMEOUT_S = 900.0
+"""Seconds the warm-up (numba compilation, 15 s on two idle cores, minutes on a busy machine) may take."""
+
+
 class PermutationWorker:
-    """A child process computing permutation Gi*, started lazily, restarted after it died.
+    """A child process computing permutation Gi*, started lazily, restarted after it died or hung.
 
     Every method is safe to call from several threads (Streamlit runs each session's script in its own).
+
+    Parameters
+    ----------
+    timeout_s
+        Seconds a request may wait for its answer once sent; past them the worker is killed (and started again
+        by the next request) and the request raises :class:`WorkerError`. A request also gives up after waiting
+        that long for another one to finish.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be a positive number of seconds; got {timeout_s!r}")
+        self.timeout_s = float(timeout_s)
         self._lock = threading.Lock()  # one request in the pipe at a time
         self._state = threading.Lock()  # guards _process/_conn/_warm/_generation
         self._process: subprocess.Popen | None = None
@@ -163,7 +181,7 @@ class PermutationWorker:
 
     def _warm_up(self, generation: int) -> None:
         try:
-            self._call("warm_up", {}, start=False)
+            self._call("warm_up", {}, start=False, timeout_s=WARM_UP_TIMEOUT_S)
         except Exception:
             return  # the next request restarts the worker and says so
         with self._state:
@@ -224,10 +242,17 @@ class PermutationWorker:
 
     # -- requests
 
-    def _call(self, name: str, kwargs: Mapping[str, Any], *, start: bool = True) -> Any:
+    def _call(self, name: str, kwargs: Mapping[str, Any], *, start: bool = True,
+              timeout_s: float | None = None) -> Any:
+        timeout = self.timeout_s if timeout_s is None else timeout_s
         if start:
             self.start()
-        with self._lock:
+        # a request queued behind the warm-up waits for the compilation too
+        wait = self.timeout_s + (0.0 if self._warm.is_set() else WARM_UP_TIMEOUT_S)
+        if not self._lock.acquire(timeout=wait):
+            raise WorkerError(f"le processus de calcul des permutations est occupé depuis plus de {wait:g} s "
+                              "par une autre demande ; réessayez dans un instant")
+        try:
             with self._state:
                 conn, process = self._conn, self._process
             if conn is None or process is None or process.poll() is not None:
@@ -235,11 +260,18 @@ class PermutationWorker:
                 raise WorkerError("le processus de calcul des permutations s'est arrêté ; il redémarre")
             try:
                 conn.send((name, dict(kwargs)))
+                if not conn.poll(timeout):
+                    process.kill()  # hung (stopped, deadlocked, swapping): SIGTERM might never be handled
+                    self._mark_dead(process)
+                    raise WorkerError(f"le processus de calcul des permutations n'a pas répondu en {timeout:g} s ; "
+                                      "il est arrêté et redémarre")
                 status, value = conn.recv()
             except (EOFError, OSError) as exc:
                 self._mark_dead(process)
                 raise WorkerError("le processus de calcul des permutations s'est arrêté en cours de calcul ; "
                                   "il redémarre") from exc
+        finally:
+            self._lock.release()
         if status == "error":
             raise value
         return value

@@ -168,3 +168,25 @@ def test_no_worker_outlives_its_server(end):
     finally:
         owner.kill()
         owner.wait()
+
+
+def test_a_hung_worker_is_killed_after_its_timeout_and_replaced():
+    w = PermutationWorker(timeout_s=4)
+    try:
+        assert w.wait_warm(600)
+        hung = w.pid()
+        os.kill(hung, signal.SIGSTOP)  # alive but never answering, as a deadlocked or swapping process
+        started = time.monotonic()
+        with pytest.raises(WorkerError, match="n'a pas répondu en 4 s"):
+            report_hotspots(_reports(2), _territory(), cell_size=200, permutations=99, worker=w)
+        assert 4 <= time.monotonic() - started < 30
+        assert _gone(hung, 10), "the hung worker is killed, not left behind"
+        assert not w.is_started() and w.restarts == 1
+        assert w.start() and w.pid() != hung and w.is_alive()  # the next request has a new worker
+    finally:
+        w.shutdown()
+
+
+def test_a_timeout_must_be_positive():
+    with pytest.raises(ValueError, match="timeout_s must be a positive number of seconds; got 0"):
+        PermutationWorker(timeout_s=0)
