@@ -9,9 +9,9 @@ drops them under memory pressure (read again on demand), so an instance's own (a
 with the store.
 
 The folder is built by a child process (it reads the snapshot, building it when it is missing, and converts it):
-the transient memory of the conversion is never an app instance's. Like the snapshot, the folder is named after
-the data version (and the time zone of ``local_day``), written under a temporary name and renamed into place, so
-it can never be stale and readers in other processes only ever see complete folders.
+the transient memory of the snapshot's read and of the conversion is never an app instance's. Like the snapshot,
+the folder is named after the data version (and the time zone of ``local_day``), written under a temporary name
+and renamed into place, so it can never be stale and readers in other processes only ever see complete folders.
 """
 
 from __future__ import annotations
@@ -33,8 +33,16 @@ import sqlalchemy as sa
 
 from geo.errors import StoreError
 from geo.store.database import Store
-from geo.store.snapshot import ensure_snapshot, load_reports, read_snapshot, snapshot_dir
-from geo.store.snapshot_files import PREFIX
+from geo.store.snapshot import (
+    ensure_snapshot,
+    load_reports,
+    read_snapshot,
+    snapshot_columns,
+    snapshot_dir,
+    wide_integers,
+)
+from geo.store.snapshot_files import PREFIX, snapshot_path, write_snapshot
+from geo.store.snapshot_postgres import read_reports_arrow
 
 __all__ = ["columns_folder", "write_columns", "open_columns", "load_mapped_reports", "file_backed_columns"]
 
@@ -143,13 +151,52 @@ def _text(array: pa.LargeStringArray, dtype: str) -> pd.api.extensions.Extension
     return pd.arrays.ArrowStringArray(pa.chunked_array([array]), dtype=pd.StringDtype("pyarrow", na_value=na_value))
 
 
-def _build_in_child(snapshot: Path, columns: Sequence[str], timezone: str) -> Path:
-    # the child reads the snapshot file only, never the database: the store stays with this process
-    command = [sys.executable, "-m", "geo.store.mapped_reports", str(snapshot), timezone, ",".join(columns)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def _build_in_child(job: dict) -> Path:
+    """Run ``job`` (see :func:`_run_job`) in a child process; return the mapped-columns folder it wrote.
+
+    The job goes through the child's standard input, never its command line (a PostgreSQL URL holds a password).
+    """
+    command = [sys.executable, "-m", "geo.store.mapped_reports"]
+    done = subprocess.run(command, input=json.dumps(job), capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise StoreError(f"could not build the mapped report columns of {snapshot}: {done.stderr.strip()[-2000:]}")
+        where = job.get("snapshot") or job.get("folder")
+        raise StoreError(f"could not build the mapped report columns of {where}: {done.stderr.strip()[-2000:]}")
     return Path(done.stdout.strip().splitlines()[-1])
+
+
+def _job(store: Store, columns: Sequence[str], timezone: str) -> dict:
+    """Return the child's job for the store's current data version: from its snapshot, or building it first.
+
+    A missing snapshot of an SQLite file or a PostgreSQL store is built by the same child (ADBC; for SQLite
+    the child never opens the file through SQLAlchemy's driver), which saves a second interpreter's start after
+    every write and keeps the whole-table Arrow read out of this process.
+    """
+    folder = snapshot_dir(store)
+    job: dict = {"columns": list(columns), "timezone": timezone}
+    snapshot = snapshot_path(folder, store.data_version())
+    if snapshot.exists():
+        return {**job, "snapshot": str(snapshot)}
+    build = {"folder": str(folder), "snapshot_columns": snapshot_columns(store)}
+    if store.is_sqlite:
+        return {**job, **build, "sqlite": _database(store)}
+    if sa.engine.make_url(store.url).get_backend_name() == "postgresql":
+        return {**job, **build, "postgresql": store.url, "schema": store.schema_name}
+    return {**job, "snapshot": str(ensure_snapshot(store))}
+
+
+def _run_job(job: dict) -> Path:
+    """Build the snapshot a job names when it says how, then the mapped columns of the snapshot; return them."""
+    if "sqlite" in job:
+        from geo.store.snapshot_builder import build as build_sqlite  # noqa: PLC0415 - ADBC in the child only
+
+        snapshot = build_sqlite(job["sqlite"], Path(job["folder"]), job["snapshot_columns"])
+    elif "postgresql" in job:
+        version, table = read_reports_arrow(job["postgresql"], job["snapshot_columns"], schema_name=job["schema"])
+        snapshot = write_snapshot(wide_integers(table), Path(job["folder"]), version)
+        del table
+    else:
+        snapshot = Path(job["snapshot"])
+    return build_from_snapshot(snapshot, job["columns"], job["timezone"])
 
 
 def build(store: Store, columns: Sequence[str], timezone: str) -> Path:
@@ -187,7 +234,7 @@ def load_mapped_reports(store: Store, *, columns: Sequence[str], timezone: str =
         return load_reports(store, columns=columns, timezone=timezone)
     target = columns_folder(snapshot_dir(store), store.data_version(), columns, timezone)
     if not (target / _META).exists():
-        target = _build_in_child(ensure_snapshot(store), columns, timezone)
+        target = _build_in_child(_job(store, columns, timezone))
     return open_columns(target)
 
 
@@ -235,6 +282,5 @@ def file_backed_columns(frame: pd.DataFrame) -> dict[str, str | None]:
     return found
 
 
-if __name__ == "__main__":  # python -m geo.store.mapped_reports SNAPSHOT TIMEZONE COLUMNS
-    path, zone, names = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
-    print(build_from_snapshot(path, names, zone))
+if __name__ == "__main__":  # python -m geo.store.mapped_reports < JOB (JSON, see _job)
+    print(_run_job(json.loads(sys.stdin.read())))

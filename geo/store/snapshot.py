@@ -39,7 +39,7 @@ from geo.store.snapshot_files import DICTIONARY_COLUMNS, snapshot_path, write_sn
 from geo.store.snapshot_postgres import read_reports_arrow
 
 __all__ = ["SNAPSHOT_EXCLUDED", "DICTIONARY_COLUMNS", "snapshot_dir", "ensure_snapshot", "read_snapshot",
-           "snapshot_columns", "load_reports", "release_unused_memory"]
+           "snapshot_columns", "load_reports", "release_unused_memory", "wide_integers"]
 
 # Never in a snapshot: free text and the raw row (personal data, and large); nor PostGIS's point, which is
 # ``lon``/``lat`` again (geo.store.postgis_schema).
@@ -114,11 +114,11 @@ def ensure_snapshot(store: Store) -> Path:
         return _build_in_child(store, folder, columns)
     if sa.engine.make_url(store.url).get_backend_name() == "postgresql":
         version, table = read_reports_arrow(store.url, columns, schema_name=store.schema_name)
-        return write_snapshot(_wide_integers(table), folder, version)
+        return write_snapshot(wide_integers(table), folder, version)
     return _build_in_process(store, folder, columns)
 
 
-def _wide_integers(table: pa.Table) -> pa.Table:
+def wide_integers(table: pa.Table) -> pa.Table:
     """Return ``table`` with int64 integers and no driver metadata, as the other ways of building a snapshot give."""
     fields = [pa.field(f.name, pa.int64() if pa.types.is_integer(f.type) else f.type) for f in table.schema]
     return table.cast(pa.schema(fields))

@@ -58,3 +58,28 @@ def test_write_columns_round_trips_every_supported_dtype_and_refuses_others(tmp_
     with pytest.raises(StoreError, match="cannot be mapped"):
         write_columns(pd.DataFrame({"d": [pd.Timedelta(1)]}), tmp_path / "g.columns")
     assert not list(tmp_path.glob(".building-*"))
+
+
+def test_after_a_write_one_child_builds_the_snapshot_and_the_columns(tmp_store, taxonomy, monkeypatch):
+    import subprocess
+
+    from geo.store import mapped_reports, snapshot
+    from geo.store.snapshot_files import snapshot_path
+
+    add(tmp_store, taxonomy, NORTH_POINT)
+    load_mapped_reports(tmp_store, columns=COLUMNS)
+    add(tmp_store, taxonomy, SOUTH_POINT, "eclairage")  # a write: neither snapshot nor columns of this version
+    children, in_process = [], []
+    real_run = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda command, **kw: children.append(command) or real_run(command, **kw))
+    for module in (snapshot, mapped_reports):  # the whole-table read never happens in this (the app's) process
+        monkeypatch.setattr(module, "read_reports_arrow", lambda *a, **k: in_process.append(a))
+    monkeypatch.setattr(snapshot, "_build_in_child", lambda *a, **k: in_process.append(a))
+    frame = load_mapped_reports(tmp_store, columns=COLUMNS)
+    assert len(frame) == 2 and not in_process
+    assert len(children) == 1, children
+    assert not any("://" in part or "@" in part for part in children[0])  # no URL (nor password) on its command line
+    version = tmp_store.data_version()
+    assert snapshot_path(snapshot_dir(tmp_store), version).exists()  # the child wrote the snapshot too
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(frame, load_reports(tmp_store, columns=COLUMNS, timezone="Europe/Paris"))
