@@ -82,14 +82,17 @@ def write_columns(frame: pd.DataFrame, target: Path) -> Path:
                 entry.update(kind="datetime", unit=dtype.unit, tz=str(dtype.tz))
                 np.save(tmp / f"{stem}.npy", series.array.asi8)
             elif isinstance(dtype, pd.StringDtype) or dtype.kind == "O":
-                array = pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-                validity, offsets, data = array.buffers()
+                array = _large_text(series)
+                _, offsets, data = array.buffers()
                 entry.update(kind="text", nulls=array.null_count, dtype=str(dtype))
-                np.save(tmp / f"{stem}.offsets.npy", np.frombuffer(offsets, dtype=np.int64)[: len(array) + 1])
+                # offsets are positions in the data buffer, whatever the array's own offset in them
+                np.save(tmp / f"{stem}.offsets.npy",
+                        np.frombuffer(offsets, dtype=np.int64)[array.offset: array.offset + len(array) + 1])
                 np.save(tmp / f"{stem}.data.npy", np.frombuffer(data, dtype=np.uint8) if data is not None
                         else np.zeros(0, dtype=np.uint8))
                 if array.null_count:
-                    np.save(tmp / f"{stem}.valid.npy", np.frombuffer(validity, dtype=np.uint8))
+                    valid = array.is_valid().to_numpy(zero_copy_only=False)
+                    np.save(tmp / f"{stem}.valid.npy", np.packbits(valid, bitorder="little"))
             elif dtype.kind in "iufb":
                 entry.update(kind="numpy")
                 np.save(tmp / f"{stem}.npy", series.to_numpy())
@@ -107,6 +110,17 @@ def write_columns(frame: pd.DataFrame, target: Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _large_text(series: pd.Series) -> pa.LargeStringArray:
+    """Return a text column as one Arrow large-string array: its own Arrow data when it has some (no Python str)."""
+    values = series.array
+    if hasattr(values, "__arrow_array__"):  # pandas's Arrow-backed text: millions of ids never become objects
+        array = values.__arrow_array__()
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        return array.cast(pa.large_string())
+    return pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())
 
 
 def _map(path: Path) -> np.ndarray:

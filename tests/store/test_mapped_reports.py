@@ -55,6 +55,16 @@ def test_write_columns_round_trips_every_supported_dtype_and_refuses_others(tmp_
     })
     back = open_columns(write_columns(frame, tmp_path / "f.columns"))
     pd.testing.assert_frame_equal(back, frame)
+    # Arrow-backed text taken as it is: several chunks, a slice (offset in its buffers), nulls
+    import pyarrow as pa
+
+    chunks = pa.chunked_array([pa.array(["zéro", "un", None]).slice(1), pa.array(["trois", None, "cinq"])])
+    text = pd.StringDtype("pyarrow", na_value=float("nan"))
+    arrow = pd.DataFrame({"s": pd.Series(pd.arrays.ArrowStringArray(chunks, dtype=text))})
+    back = open_columns(write_columns(arrow, tmp_path / "h.columns"))
+    pd.testing.assert_frame_equal(back, arrow)
+    assert back["s"].isna().tolist() == [False, True, False, True, False]
+    assert back["s"].dropna().tolist() == ["un", "trois", "cinq"]
     with pytest.raises(StoreError, match="cannot be mapped"):
         write_columns(pd.DataFrame({"d": [pd.Timedelta(1)]}), tmp_path / "g.columns")
     assert not list(tmp_path.glob(".building-*"))
