@@ -62,8 +62,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI object
     # A field report waits for an import's load transaction rather than fail: on a busy machine the load of a
     # 1M-row file and 8 writers held a writer back longer than 10 s ("database is locked").
     cur.execute("PRAGMA busy_timeout=60000")
-    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache: bulk imports touch large B-trees
+    # 16 MiB of page cache per connection: a reader scanning millions of rows (the Signalements list) filled a
+    # 128 MiB cache, in each pooled connection of an app instance; bulk loads raise it (Store.transaction)
+    cur.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
     cur.close()
+
+
+_READ_CACHE_KIB = 16 * 1024
+_BULK_CACHE_KIB = 128 * 1024
+"""Page cache of an import's load transaction: bulk inserts touch large B-trees (indexes of millions of rows)."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,7 @@ class Store:
         with self.engine.connect() as conn:
             aliases: dict[str, str] = {}
             try:
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
                 for i, path in enumerate(paths):  # ATTACH and DETACH happen outside a transaction
                     conn.exec_driver_sql(f"ATTACH DATABASE ? AS stage_{i}", (path,))
                     aliases[path] = f"stage_{i}"
@@ -260,6 +268,7 @@ class Store:
                     conn.rollback()
                 for alias in aliases.values():
                     conn.exec_driver_sql(f"DETACH DATABASE {alias}")
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")  # back in the pool: a reader again
                 conn.commit()
 
     @staticmethod

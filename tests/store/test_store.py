@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pandas as pd
 import pytest
@@ -212,3 +213,22 @@ def test_constant_fields_are_written_into_the_statement(tmp_store):
     assert (got["batch_id"], got["raw"], got["created_at"]) == (batch_id, None, 123)
     with pytest.raises(ValueError, match="constants"), tmp_store.transaction() as conn:
         tmp_store.insert_reports(conn, [("b",)], constants={"raw": "'; DROP TABLE reports; --"})
+
+
+def test_sqlite_page_cache_is_small_for_readers_and_large_only_in_a_bulk_load(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'cache.sqlite'}")
+    staging = tmp_path / "stage.sqlite"
+    sqlite3.connect(staging).close()
+
+    def cache(conn) -> int:
+        return conn.exec_driver_sql("PRAGMA cache_size").scalar()
+
+    with store.engine.connect() as conn:
+        reader = cache(conn)
+    with store.transaction(attach=[staging]) as conn:
+        bulk = cache(conn)
+    with store.engine.connect() as conn:  # the pool hands the same connection back: a reader's cache again
+        after = cache(conn)
+    # negative sizes are KiB: 16 MiB for every reader (a scan of millions of rows filled 128 MiB per pooled
+    # connection), 128 MiB for an import's load transaction
+    assert (reader, bulk, after) == (-16 * 1024, -128 * 1024, -16 * 1024)
