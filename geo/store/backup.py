@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 
 from geo.errors import StoreError
 from geo.store import structures
+from geo.store.changes_schema import HISTORY_KEY
 from geo.store.database import Store
 
 __all__ = ["BackupResult", "backup_store", "restore_store"]
@@ -144,6 +146,8 @@ def restore_store(store: Store, path: Path | str) -> BackupResult:
         with restored.engine.begin() as conn:
             version = max(before, int(restored._get_meta(conn, "data_version") or 0)) + 1
             restored._set_meta(conn, "data_version", str(version))
+            # a new history: no snapshot of the replaced content is brought up to date with the restored log
+            restored._set_meta(conn, HISTORY_KEY, uuid.uuid4().hex)
     else:  # every structure: those replaced, and those the backup brings back (past any of their former lives)
         structures.advance_data_versions(store.url, {**others, structures.DEFAULT_CODE: before})
         for structure in structures.list_structures(store.url):  # each structure's tables as this code wants

@@ -21,7 +21,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 from geo.errors import InputError, StoreError
-from geo.store import schema, structures
+from geo.store import changes_schema, schema, structures
 from geo.store.identity import SAME_PLACE_DEGREES, ReusedId
 from geo.store.spatial_assignment import assign_staged
 from geo.store.staging import (
@@ -262,6 +262,7 @@ class Store:
                 with conn.begin():
                     yield conn
                     self._bump_data_version(conn)
+                    changes_schema.prune(conn)  # an import's transaction keeps the change log short
             finally:
                 conn.info.pop("staging_aliases", None)
                 if conn.in_transaction():

@@ -137,6 +137,7 @@ def _record_batch_removal(conn: sa.Connection) -> None:
 from geo.store import (  # noqa: E402
     accounts_schema,
     alerts_schema,
+    changes_schema,
     patrol_schema,
     postgis_schema,
     structures_schema,
@@ -148,5 +149,6 @@ from geo.store import (  # noqa: E402
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _keep_source_files, workflow_schema.migrate,
                                                      _record_batch_removal, alerts_schema.migrate,
                                                      patrol_schema.migrate, accounts_schema.migrate,
-                                                     postgis_schema.migrate, structures_schema.migrate]
+                                                     postgis_schema.migrate, structures_schema.migrate,
+                                                     changes_schema.migrate]
 SCHEMA_VERSION = len(MIGRATIONS)

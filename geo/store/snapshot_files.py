@@ -13,11 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["DICTIONARY_COLUMNS", "snapshot_path", "write_snapshot", "PREFIX"]
+__all__ = ["DICTIONARY_COLUMNS", "snapshot_path", "write_snapshot", "PREFIX", "snapshot_marks", "previous_snapshot"]
 
 # Low-cardinality text columns stored as dictionaries (integer codes in memory).
 DICTIONARY_COLUMNS: tuple[str, ...] = ("category", "registre", "status", "neighbourhood", "team", "partner")
 PREFIX = "reports-v"
+_MARK = "veille."
 
 
 def snapshot_path(folder: Path, version: int) -> Path:
@@ -35,14 +36,23 @@ def _encode(table: pa.Table) -> pa.Table:
     return table
 
 
-def write_snapshot(table: pa.Table, folder: Path, version: int) -> Path:
-    """Write ``table`` as the snapshot of ``version`` (atomically) and remove older snapshots; return its path."""
+def write_snapshot(table: pa.Table, folder: Path, version: int, *, marks: dict[str, str] | None = None) -> Path:
+    """Write ``table`` as the snapshot of ``version`` (atomically) and remove older snapshots; return its path.
+
+    ``marks`` are kept in the file's metadata (:func:`snapshot_marks`): what an SQLite store's next snapshot
+    needs to be brought up to date from this one.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     target = snapshot_path(folder, version)
     fd, tmp = tempfile.mkstemp(prefix=".building-", suffix=".parquet", dir=folder)
     os.close(fd)
+    encoded = _encode(table)
+    if marks:
+        encoded = encoded.replace_schema_metadata({**(encoded.schema.metadata or {}),
+                                                   **{f"{_MARK}{k}".encode(): str(v).encode()
+                                                      for k, v in marks.items()}})
     try:
-        pq.write_table(_encode(table), tmp, compression="lz4", row_group_size=256 * 1024)
+        pq.write_table(encoded, tmp, compression="lz4", row_group_size=256 * 1024)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -55,3 +65,22 @@ def write_snapshot(table: pa.Table, folder: Path, version: int) -> Path:
             except (ValueError, OSError):
                 continue
     return target
+
+
+def snapshot_marks(path: Path) -> dict[str, str]:
+    """Return the marks :func:`write_snapshot` kept in a snapshot file (none for a file written without)."""
+    metadata = pq.read_schema(path).metadata or {}
+    return {k.decode()[len(_MARK):]: v.decode() for k, v in metadata.items() if k.decode().startswith(_MARK)}
+
+
+def previous_snapshot(folder: Path, version: int) -> Path | None:
+    """Return the newest snapshot in ``folder`` older than ``version``, if any."""
+    found = []
+    for path in folder.glob(f"{PREFIX}*.parquet"):
+        try:
+            number = int(path.stem[len(PREFIX):])
+        except ValueError:
+            continue
+        if number < version:
+            found.append((number, path))
+    return max(found)[1] if found else None
