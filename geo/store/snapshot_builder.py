@@ -115,14 +115,9 @@ def _updated(cur: Any, folder: Path, version: int, columns: list[str], now: dict
 
 def _merge(old: pa.Table, updated: pa.Table, added: pa.Table, columns: list[str]) -> pa.Table | None:
     """Return ``old`` with the rows of ``updated`` replaced in place (matched on ``id``) and ``added`` appended."""
-    parts = {}
-    for name in columns:
-        before = old.column(name)
-        if name in DICTIONARY_COLUMNS and pa.types.is_dictionary(before.type):
-            before = before.cast(pa.string())  # encoded again when written, as a full read's table is
-        # the driver types the columns of an empty result as it can (int64): the snapshot's types win
-        parts[name] = _same_type([before, updated.column(name), added.column(name)])
-    old_ids, updated_ids = parts["id"][0], parts["id"][1]
+    old_ids = old.column("id")
+    updated_ids, = _same_type([old_ids, updated.column("id")])[1:]
+    where = which = np.zeros(0, dtype=np.int64)
     order = None
     if updated.num_rows:
         # look the few updated ids up in the million old ones (a hash of the few, one pass over the many)
@@ -133,12 +128,57 @@ def _merge(old: pa.Table, updated: pa.Table, added: pa.Table, columns: list[str]
         order = np.arange(old.num_rows, dtype=np.int64)
         order[where] = old.num_rows + which
     merged = {}
-    for name, (before, changes, extra) in parts.items():
+    for name in columns:
+        before = old.column(name)
+        if name in DICTIONARY_COLUMNS and pa.types.is_dictionary(before.type):
+            codes = _dictionary_codes(before, updated.column(name), added.column(name), where=where, which=which)
+            if codes is not None:
+                merged[name] = codes
+                continue
+            before = before.cast(pa.string())  # encoded again when written, as a full read's table is
+        # the driver types the columns of an empty result as it can (int64): the snapshot's types win
+        before, changes, extra = _same_type([before, updated.column(name), added.column(name)])
         kept = before
         if order is not None and name != "id":  # an id never changes in place (a changed id is a deletion)
             kept = pa.chunked_array([*before.chunks, *_chunks(changes)], type=before.type).take(pa.array(order))
         merged[name] = pa.chunked_array([*kept.chunks, *_chunks(extra)], type=before.type)
     return pa.table(merged)
+
+
+def _dictionary_codes(before: pa.ChunkedArray, changes: pa.Array | pa.ChunkedArray,
+                      extra: pa.Array | pa.ChunkedArray, *, where: np.ndarray,
+                      which: np.ndarray) -> pa.DictionaryArray | None:
+    """Patch a dictionary column on its codes, never decoding its million values; None when it cannot.
+
+    Row ``where[k]`` of ``before`` takes row ``which[k]`` of ``changes``; ``extra`` is appended.
+
+    The result is what ``dictionary_encode`` gives for the whole patched column (values in order of first
+    appearance, nulls as null codes), so that the file equals a full read's.
+    """
+    dictionaries = [chunk.dictionary for chunk in before.chunks]
+    if not dictionaries or any(not d.equals(dictionaries[0]) for d in dictionaries[1:]):
+        return None
+    values = dictionaries[0]
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+                            if chunk.indices.null_count == 0 else
+                            pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                            for chunk in before.chunks]) if before.num_chunks else np.zeros(0, dtype=np.int64)
+    text = [pa.concat_arrays([*_chunks(a.cast(pa.string()))]) if len(a) else pa.array([], pa.string())
+            for a in (changes, extra)]
+    fresh = pc.unique(pa.concat_arrays(text).drop_null())
+    values = pa.concat_arrays([values, pc.filter(fresh, pc.invert(pc.is_in(fresh, value_set=values)))])
+    changed_codes, extra_codes = (pc.fill_null(pc.index_in(t, value_set=values), -1).to_numpy(zero_copy_only=False)
+                                  for t in text)
+    if len(where):
+        codes[where] = changed_codes[which]
+    codes = np.concatenate([codes, extra_codes])
+    present = codes >= 0
+    first = pc.unique(pa.array(codes[present])).to_numpy(zero_copy_only=False)  # order of first appearance
+    remap = np.full(len(values) + 1, -1, dtype=np.int64)
+    remap[first] = np.arange(len(first))
+    final = remap[codes]
+    indices = pa.array(final.astype(np.int32), mask=~present)
+    return pa.DictionaryArray.from_arrays(indices, values.take(pa.array(first)))
 
 
 def _chunks(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

@@ -118,3 +118,25 @@ def test_a_pruned_log_means_a_full_read_of_older_snapshots(store, taxonomy, tmp_
     assert rebuilt(store, tmp_path) == ("full", True)
     change_statuses(store, ids[4:6], "resolu")  # changes after that snapshot are all there: patched again
     assert rebuilt(store, tmp_path) == ("incremental", True)
+
+
+def test_dictionary_columns_are_patched_on_their_codes_as_a_full_encoding_gives():
+    import pyarrow as pa
+
+    from geo.store.snapshot_builder import _merge
+
+    def encoded(values: list) -> pa.ChunkedArray:
+        return pa.chunked_array([pa.array(values, pa.string()).dictionary_encode()])
+
+    old = pa.table({"id": ["a", "b", "c", "d"], "status": encoded(["x", "y", None, "y"]),
+                    "severity": [1, 2, 3, 4]})
+    # "x" disappears (its only row updated), "z" first appears in an update, "w" in an appended row, a null goes
+    updated = pa.table({"id": ["c", "a"], "status": ["y", "z"], "severity": [30, 10]})
+    added = pa.table({"id": ["e", "f"], "status": ["w", None], "severity": [5, 6]})
+    merged = _merge(old, updated, added, ["id", "status", "severity"])
+    expected = pa.table({"id": ["a", "b", "c", "d", "e", "f"],
+                         "status": encoded(["z", "y", "y", "y", "w", None]),
+                         "severity": [10, 2, 30, 4, 5, 6]})
+    assert merged.column("status").combine_chunks().equals(expected.column("status").combine_chunks())
+    assert merged.column("status").type == expected.column("status").type  # still codes, never decoded
+    assert merged.select(["id", "severity"]).equals(expected.select(["id", "severity"]))
