@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.ingest.territory import install_territory
-from geo.store import schema
+from geo.store import changes_schema, schema
 from geo.store.backup import backup_store, restore_store
 from geo.store.database import Store
 from geo.store.snapshot import _build_in_child, ensure_snapshot, snapshot_columns
@@ -98,7 +98,7 @@ def test_an_older_store_gains_the_change_log_when_opened(tmp_path, taxonomy):
         conn.exec_driver_sql("DROP TRIGGER reports_removed")
         conn.exec_driver_sql("DROP TABLE report_changes")
         conn.execute(sa.update(schema.meta).where(schema.meta.c.key == "schema_version")
-                     .values(value=str(schema.SCHEMA_VERSION - 1)))
+                     .values(value=str(schema.MIGRATIONS.index(changes_schema.migrate))))
     store.engine.dispose()
     migrated = Store(url)
     assert migrated.schema_version() == schema.SCHEMA_VERSION
