@@ -181,6 +181,20 @@ def forget_version_files(url: str) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
+def record_field_report(url: str) -> None:
+    """Record one field report (the everyday write), in a child process: the store is not held by this one."""
+    code = ("import sys, pandas as pd\n"
+            "from geo.store.database import Store\n"
+            "from geo.ingest.entry import FieldEntry, record_report\n"
+            "from geo.settings import DATA_DIR\n"
+            "from geo.taxonomy import load_taxonomy\n"
+            "store, now = Store(sys.argv[1]), pd.Timestamp.now(tz='Europe/Paris')\n"
+            "entry = FieldEntry(lat=47.3220, lon=5.0415, category='tags', observed_at=now, author='bench')\n"
+            "result = record_report(store, entry, taxonomy=load_taxonomy(DATA_DIR / 'taxonomy.json'), now=now)\n"
+            "assert not result.errors, result.errors\n")
+    subprocess.run([PYTHON, "-c", code, url], cwd=ROOT, check=True, capture_output=True, text=True)
+
+
 def carte_cold_render(url: str) -> dict:
     """Cold first render of Carte in a fresh process (bench/dashboard.py's AppTest worker), then Accueil's."""
     spec = importlib.util.spec_from_file_location("bench_dashboard", Path(__file__).with_name("dashboard.py"))
@@ -282,15 +296,20 @@ def bench_size(n: int, work: Path, *, postgres: bool, render: bool, sqlite: bool
                     print(f"       ({letter}) {label}: {best:.3f} s ({side[name]['groups']:,} groups, "
                           f"{side[name]['reports']:,} reports); {letter}/c = {best / ours:.0f}x (target >= {target}x)")
             if render:
-                # first as after a write (neither the snapshot nor the page columns of this data version exist:
-                # removed), then as after a restart of the app (both on disk), each in a fresh process
-                for when in ("after a write", "after a restart"):
+                # after a field report (one new report: on SQLite the previous snapshot is brought up to date),
+                # after a write seen as a whole (neither the snapshot nor the page columns of this data version
+                # exist: removed), then after a restart of the app (both on disk), each in a fresh process
+                for when in ("after a field report", "after a write", "after a restart"):
                     if when == "after a write":
                         forget_version_files(demo_url)
+                    if when == "after a field report":
+                        record_field_report(demo_url)
                     built = snapshot_ready(demo_url)
                     cold = carte_cold_render(demo_url)
-                    found = ("snapshot there" if built
-                             else "snapshot and page columns of the version built first, by one child")
+                    found = ("snapshot there" if built else
+                             "previous snapshot brought up to date, page columns built, by one child"
+                             if when == "after a field report" else
+                             "snapshot read in full and page columns built, by one child")
                     print(f"     Carte cold first render, {when} ({found}): {cold['cold_s']:.2f} s, "
                           f"CPU {cold['cold_cpu_s']:.2f} s (target <= 2.5 s; a child's CPU is not counted); "
                           f"Streamlit (AppTest) process RSS after it {mb(cold['rss_after_carte'])} (target <= 600 MB)")
