@@ -229,7 +229,7 @@ def latest_reports(flt: ReportFilter, *, limit: int = 10) -> pd.DataFrame:
     return pd.DataFrame({
         "Date": latest["observed_at"].dt.strftime("%d/%m/%Y %H:%M"),
         "Catégorie": latest["category"].map(category_labels()),
-        "Quartier": latest["neighbourhood"].map(neighbourhood_names()).fillna("Hors territoire"),
+        "Quartier": latest["neighbourhood"].map(neighbourhood_names()).astype(object).fillna("Hors territoire"),
         "Gravité": latest["severity"],
         "Statut": latest["status"].map(tax.statuses),
     })

@@ -154,7 +154,7 @@ def aggregate_reports(
     if "neighbourhood" in by:
         info = neighbourhoods.set_index("code")
         table.insert(by.index("neighbourhood") + 1, "neighbourhood_name",
-                     table["neighbourhood"].map(info["name"]).fillna("Hors territoire"))
+                     table["neighbourhood"].map(info["name"]).astype(object).fillna("Hors territoire"))
         population = table["neighbourhood"].map(info["population"]).astype("Float64")
         table["population"] = population.astype("Int64")
         table["rate_per_1000"] = (table["count"] / population * 1000).round(3)

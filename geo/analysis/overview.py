@@ -153,5 +153,5 @@ def neighbourhood_changes(reports: pd.DataFrame, names: pd.Series, *, now: pd.Ti
     table = table.reindex(table["change"].abs().sort_values(ascending=False, kind="stable").index).head(top)
     table.index.name = "neighbourhood"
     table = table.reset_index()
-    table.insert(1, "name", table["neighbourhood"].map(names).fillna("Hors territoire"))
+    table.insert(1, "name", table["neighbourhood"].map(names).astype(object).fillna("Hors territoire"))
     return table

@@ -125,7 +125,7 @@ def test_two_instances_on_one_postgresql_see_each_others_writes_within_a_second(
                 # WITHIN_S or more after the commit: that one, and every later one, must show the report.
                 reruns: list[tuple[float, float, int]] = []  # (asked, ended, count shown), epoch seconds
                 deadline = time.monotonic() + 120
-                while commit.committed_at is None or reruns[-1][0] < commit.committed_at + WITHIN_S:
+                while commit.committed_at is None or not reruns or reruns[-1][0] < commit.committed_at + WITHIN_S:
                     assert time.monotonic() < deadline, "instance A's write was never seen in the database"
                     runs = page_b.evaluate("window.__runs")
                     asked = time.time()

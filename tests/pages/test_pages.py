@@ -309,3 +309,22 @@ def test_carte_follows_a_write_made_by_another_process(app, demo_copy):
     at.run()
     no_exception(at)
     assert shown(at) == before + 1
+
+
+def test_accueil_lists_a_newest_report_outside_the_territory(app, demo_copy):
+    """A report outside every quartier among the latest ones is listed as « Hors territoire » (the quartier
+    column is categorical: filling its gaps with a new label used to raise, depending on which reports were newest)."""
+    from geo.ingest.entry import FieldEntry, record_report
+    from geo.settings import DATA_DIR
+    from geo.store.database import Store
+    from geo.taxonomy import load_taxonomy
+
+    now = pd.Timestamp.now(tz="Europe/Paris")
+    result = record_report(Store(demo_copy), FieldEntry(lat=47.20, lon=4.80, category="eclairage", observed_at=now,
+                                                        author="Léa"),
+                           taxonomy=load_taxonomy(DATA_DIR / "taxonomy.json"), now=now)
+    assert not result.errors, result.errors
+    at = app("pages/accueil.py", db=demo_copy)
+    no_exception(at)
+    latest = next(d.value for d in at.dataframe if "Quartier" in d.value.columns)
+    assert latest["Quartier"].iloc[0] == "Hors territoire"
