@@ -98,3 +98,21 @@ def tmp_store(empty_store: Store) -> Store:
     """A store on a temporary SQLite file with the two-polygon territory installed."""
     install_territory(empty_store, make_territory(), source_name="test")
     return empty_store
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) the app is pointed at (``VEILLE_SMTP_*``); yields its inbox."""
+    from aiosmtpd.controller import Controller
+
+    from tests.mail_server import Inbox, free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port)), ("SECURITY", "none"),
+                        ("SENDER", "veille@mediation.example"), ("BACKOFF", "0.01")):
+        monkeypatch.setenv(f"VEILLE_SMTP_{name}", value)
+    yield inbox
+    controller.stop()

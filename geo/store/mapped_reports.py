@@ -41,7 +41,7 @@ from geo.store.snapshot import (
     snapshot_dir,
     wide_integers,
 )
-from geo.store.snapshot_files import PREFIX, snapshot_path, write_snapshot
+from geo.store.snapshot_files import PREFIX, snapshot_path, snapshot_version, write_snapshot
 from geo.store.snapshot_postgres import read_reports_arrow
 
 __all__ = ["columns_folder", "write_columns", "open_columns", "load_mapped_reports", "file_backed_columns"]
@@ -178,7 +178,7 @@ def _build_in_child(job: dict) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def _job(store: Store, columns: Sequence[str], timezone: str) -> dict:
+def _job(store: Store, version: int, columns: Sequence[str], timezone: str) -> dict:
     """Return the child's job for the store's current data version: from its snapshot, or building it first.
 
     A missing snapshot of an SQLite file or a PostgreSQL store is built by the same child (ADBC; for SQLite
@@ -187,7 +187,7 @@ def _job(store: Store, columns: Sequence[str], timezone: str) -> dict:
     """
     folder = snapshot_dir(store)
     job: dict = {"columns": list(columns), "timezone": timezone}
-    snapshot = snapshot_path(folder, store.data_version())
+    snapshot = snapshot_path(folder, version)
     if snapshot.exists():
         return {**job, "snapshot": str(snapshot)}
     build = {"folder": str(folder), "snapshot_columns": snapshot_columns(store)}
@@ -220,7 +220,7 @@ def build(store: Store, columns: Sequence[str], timezone: str) -> Path:
 
 def build_from_snapshot(snapshot: Path, columns: Sequence[str], timezone: str) -> Path:
     """Build the mapped columns of the snapshot file ``snapshot``; return their folder (reused when there)."""
-    version = int(snapshot.stem[len(PREFIX):])
+    version = snapshot_version(snapshot)
     target = columns_folder(snapshot.parent, version, columns, timezone)
     if (target / _META).exists():
         return target
@@ -246,9 +246,10 @@ def load_mapped_reports(store: Store, *, columns: Sequence[str], timezone: str =
     database = _database(store)
     if store.is_sqlite and database in (None, "", ":memory:"):
         return load_reports(store, columns=columns, timezone=timezone)
-    target = columns_folder(snapshot_dir(store), store.data_version(), columns, timezone)
+    version = store.data_version()
+    target = columns_folder(snapshot_dir(store), version, columns, timezone)
     if not (target / _META).exists():
-        target = _build_in_child(_job(store, columns, timezone))
+        target = _build_in_child(_job(store, version, columns, timezone))
     return open_columns(target)
 
 

@@ -48,6 +48,7 @@ def _marks(cur: Any) -> dict[str, str] | None:
     """Return the store's marks now (history, last rowid, last change), or None for a store without a log."""
     if not _scalar(cur, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'report_changes'"):
         return None
+    # meta keys HISTORY_KEY and PRUNED_KEY of geo.store.changes_schema (not imported: it brings SQLAlchemy)
     history = _scalar(cur, "SELECT value FROM meta WHERE key = 'history'") or ""
     pruned = _scalar(cur, "SELECT value FROM meta WHERE key = 'changes_pruned'") or 0
     rowid = _scalar(cur, "SELECT coalesce(max(rowid), 0) FROM reports")
@@ -159,12 +160,9 @@ def _dictionary_codes(before: pa.ChunkedArray, changes: pa.Array | pa.ChunkedArr
     if not dictionaries or any(not d.equals(dictionaries[0]) for d in dictionaries[1:]):
         return None
     values = dictionaries[0]
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-                            if chunk.indices.null_count == 0 else
-                            pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-                            for chunk in before.chunks]) if before.num_chunks else np.zeros(0, dtype=np.int64)
-    text = [pa.concat_arrays([*_chunks(a.cast(pa.string()))]) if len(a) else pa.array([], pa.string())
-            for a in (changes, extra)]
+    codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False)
+                            for chunk in before.chunks]).astype(np.int64)  # -1: null
+    text = [pa.chunked_array(_chunks(a), type=a.type).cast(pa.string()).combine_chunks() for a in (changes, extra)]
     fresh = pc.unique(pa.concat_arrays(text).drop_null())
     values = pa.concat_arrays([values, pc.filter(fresh, pc.invert(pc.is_in(fresh, value_set=values)))])
     changed_codes, extra_codes = (pc.fill_null(pc.index_in(t, value_set=values), -1).to_numpy(zero_copy_only=False)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["DICTIONARY_COLUMNS", "snapshot_path", "write_snapshot", "PREFIX", "snapshot_marks", "previous_snapshot"]
+__all__ = ["DICTIONARY_COLUMNS", "snapshot_path", "snapshot_version", "write_snapshot", "PREFIX", "snapshot_marks",
+           "previous_snapshot"]
 
 # Low-cardinality text columns stored as dictionaries (integer codes in memory).
 DICTIONARY_COLUMNS: tuple[str, ...] = ("category", "registre", "status", "neighbourhood", "team", "partner")
@@ -24,6 +25,14 @@ _MARK = "veille."
 def snapshot_path(folder: Path, version: int) -> Path:
     """Return the file of the snapshot of data version ``version`` in ``folder``."""
     return folder / f"{PREFIX}{version}.parquet"
+
+
+def snapshot_version(path: Path) -> int | None:
+    """Return the data version a snapshot file is named after (``None`` for another file)."""
+    try:
+        return int(path.stem[len(PREFIX):]) if path.name.startswith(PREFIX) else None
+    except ValueError:
+        return None
 
 
 def _encode(table: pa.Table) -> pa.Table:
@@ -58,11 +67,11 @@ def write_snapshot(table: pa.Table, folder: Path, version: int, *, marks: dict[s
         if os.path.exists(tmp):
             os.unlink(tmp)
     for old in folder.glob(f"{PREFIX}*.parquet"):
-        if old != target:
+        number = snapshot_version(old)
+        if number is not None and number < version:
             try:
-                if int(old.stem[len(PREFIX):]) < version:
-                    old.unlink()
-            except (ValueError, OSError):
+                old.unlink()
+            except OSError:
                 continue
     return target
 
@@ -75,12 +84,6 @@ def snapshot_marks(path: Path) -> dict[str, str]:
 
 def previous_snapshot(folder: Path, version: int) -> Path | None:
     """Return the newest snapshot in ``folder`` older than ``version``, if any."""
-    found = []
-    for path in folder.glob(f"{PREFIX}*.parquet"):
-        try:
-            number = int(path.stem[len(PREFIX):])
-        except ValueError:
-            continue
-        if number < version:
-            found.append((number, path))
+    found = [(number, path) for path in folder.glob(f"{PREFIX}*.parquet")
+             if (number := snapshot_version(path)) is not None and number < version]
     return max(found)[1] if found else None

@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
 from geo.alerts.mail import SmtpSettings, build_message, send_message
 from geo.alerts.registry import Subscription, list_alerts, set_subscription
 from geo.cli.main import main
 from geo.store.database import Store
+from tests.mail_server import free_port
 
 NOW = "2026-03-02T09:00"  # a Monday: weekly digests (default: Monday) are due
-
-
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("VEILLE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("VEILLE_SMTP_PORT", str(port))
-    monkeypatch.setenv("VEILLE_SMTP_SECURITY", "none")
-    monkeypatch.setenv("VEILLE_SMTP_SENDER", "veille@mediation.example")
-    monkeypatch.setenv("VEILLE_SMTP_BACKOFF", "0.01")
-    yield inbox
-    controller.stop()
 
 
 def run(capsys, *argv: str) -> tuple[int, dict, str]:

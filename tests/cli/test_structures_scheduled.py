@@ -9,32 +9,17 @@ import re
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 
 from geo.alerts.registry import list_alerts
 from geo.demo.build import build_demo_store
 from geo.store.database import Store
 from geo.store.structures import add_structure, scoped_url
-from tests.alerts.test_mail import Inbox, free_port
 from tests.commandline import last_json, run
 from tests.two_structures import build
 
 WORD = re.compile(r"structures?\b", re.IGNORECASE)
 DEMO_END = pd.Timestamp("2026-03-02")
 NOW = "2026-03-02T09:00"  # a Monday: weekly digests are due
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port)), ("SECURITY", "none"),
-                        ("SENDER", "veille@mediation.example"), ("BACKOFF", "0.01")):
-        monkeypatch.setenv(f"VEILLE_SMTP_{name}", value)
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from geo.settings import DATA_DIR
 from geo.store.database import Store
 from geo.taxonomy import load_taxonomy
 from tests.sqlite_copy import copy_sqlite
+from tests.two_structures import build as build_two_structures
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 _COPIES = itertools.count()
@@ -133,3 +134,13 @@ def app(demo_db: str, monkeypatch: pytest.MonkeyPatch):
         return at
 
     return make
+
+
+@pytest.fixture
+def two(db_url, backend, taxonomy, tmp_path, monkeypatch):
+    """Two structures in one PostgreSQL database (tests/two_structures.py), the app pointed at it."""
+    if backend != "postgresql":
+        pytest.skip("several structures share a PostgreSQL database only")
+    found = build_two_structures(db_url, tmp_path, taxonomy)
+    monkeypatch.setenv("VEILLE_DB_URL", db_url)
+    return found

@@ -13,7 +13,6 @@ from geo.store.database import Store
 from geo.store.structures import login_structure
 from tests.pages.conftest import APP
 from tests.pages.test_structures_pages import WORD, shown
-from tests.two_structures import build
 
 MAPPING = {
     "role_claim": "groups",
@@ -23,15 +22,6 @@ MAPPING = {
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "un-secret-de-test",
         "client_id": "veille", "client_secret": "secret", "server_metadata_url":
         "http://127.0.0.1:9/.well-known/openid-configuration"}
-
-
-@pytest.fixture
-def two(db_url, backend, taxonomy, tmp_path, monkeypatch):
-    if backend != "postgresql":
-        pytest.skip("several structures share a PostgreSQL database only")
-    found = build(db_url, tmp_path, taxonomy)
-    monkeypatch.setenv("VEILLE_DB_URL", db_url)
-    return found
 
 
 def test_existing_account_opens_its_structure_whatever_the_claims(two):

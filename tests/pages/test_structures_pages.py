@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages.conftest import APP
-from tests.two_structures import EXTRA, PASSWORD, SECRET, build
+from tests.two_structures import EXTRA, PASSWORD, SECRET
 
 WORD = re.compile(r"structures?\b", re.IGNORECASE)
 PAGES = sorted(p.name for p in (Path(APP).parent / "pages").glob("*.py"))
@@ -85,15 +85,6 @@ def _loaders_script() -> None:
         "listed": sorted(listed["id"]), "count": followup.report_count(ReportQuery()),
         "batches": len(loaders.store().list_batches()),
     }))
-
-
-@pytest.fixture
-def two(db_url, backend, taxonomy, tmp_path, monkeypatch):
-    if backend != "postgresql":
-        pytest.skip("several structures share a PostgreSQL database only")
-    found = build(db_url, tmp_path, taxonomy)
-    monkeypatch.setenv("VEILLE_DB_URL", db_url)
-    return found
 
 
 def test_each_session_loads_its_structure_only(two):
